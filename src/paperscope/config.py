@@ -1,0 +1,108 @@
+"""Settings declared once as a table; the only reader of `PAPERSCOPE_*` and the config file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name, type, default and the help line that docs and `--help` show."""
+
+    name: str
+    kind: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", str, "", "data directory (SQLite database and index files); default: the user's data dir"),
+    Setting("batch_size", int, 500, "records committed per transaction during ingest"),
+    Setting("arxiv_oai_url", str, "https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint"),
+    Setting("arxiv_oai_delay", float, 3.0, "seconds between OAI-PMH page requests (politeness)"),
+    Setting("arxiv_api_url", str, "https://export.arxiv.org/api/query", "arXiv API (Atom) endpoint"),
+    Setting("arxiv_api_delay", float, 3.0, "seconds between arXiv API requests (arXiv asks for 3)"),
+    Setting("hf_api_url", str, "https://huggingface.co", "Hugging Face base URL for /api/daily_papers"),
+    Setting("hf_delay", float, 1.0, "seconds between Hugging Face API requests"),
+    Setting("http_timeout", float, 60.0, "seconds before an HTTP request is abandoned"),
+    Setting("http_retries", int, 3, "retries on 503/429/5xx (honouring Retry-After) and broken bodies"),
+    Setting("max_retry_after", float, 600.0, "longest Retry-After paperscope will wait, in seconds"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings; build once in the CLI or web app and pass down."""
+
+    home: Path
+    batch_size: int
+    arxiv_oai_url: str
+    arxiv_oai_delay: float
+    arxiv_api_url: str
+    arxiv_api_delay: float
+    hf_api_url: str
+    hf_delay: float
+    http_timeout: float
+    http_retries: int
+    max_retry_after: float
+
+    @property
+    def db_path(self) -> Path:
+        """Where the SQLite database lives inside the data directory."""
+        return self.home / "paperscope.sqlite3"
+
+
+def default_home() -> Path:
+    """The per-user data directory used when neither `--data-dir` nor `PAPERSCOPE_HOME` is given."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("paperscope", appauthor=False))
+
+
+def _convert(setting: Setting, raw: Any, origin: str) -> Any:
+    try:
+        return setting.kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{origin}: {setting.name}={raw!r} is not a valid {setting.kind.__name__} ({setting.help})"
+        ) from None
+
+
+def load_settings(
+    data_dir: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings: defaults < `<home>/paperscope.toml` < `PAPERSCOPE_*` env < explicit overrides."""
+    env = os.environ if environ is None else environ
+    known = {s.name: s for s in SETTINGS}
+    home_raw = data_dir or (overrides or {}).get("home") or env.get("PAPERSCOPE_HOME") or default_home()
+    home = Path(home_raw).expanduser()
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    config_file = home / "paperscope.toml"
+    if config_file.exists():
+        try:
+            file_values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_file} is not valid TOML: {exc}; fix or delete it") from None
+        for name, raw in file_values.items():
+            if name not in known:
+                raise ConfigError(f"{config_file}: unknown setting {name!r}; known: {', '.join(sorted(known))}")
+            values[name] = _convert(known[name], raw, str(config_file))
+    for name, setting in known.items():
+        raw = env.get(f"PAPERSCOPE_{name.upper()}")
+        if raw is not None and name != "home":
+            values[name] = _convert(setting, raw, f"PAPERSCOPE_{name.upper()}")
+    for name, raw in (overrides or {}).items():
+        if name not in known:
+            raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(known))}")
+        if name != "home" and raw is not None:
+            values[name] = _convert(known[name], raw, "override")
+    values["home"] = home
+    return Settings(**{f.name: values[f.name] for f in fields(Settings)})

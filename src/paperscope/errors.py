@@ -1,0 +1,54 @@
+"""One error hierarchy: every failure a user can meet carries a message that says what to do."""
+
+from __future__ import annotations
+
+
+class PaperscopeError(Exception):
+    """Base of every error paperscope raises on purpose; `str()` is the user-facing message."""
+
+    exit_code = 1
+
+
+class ConfigError(PaperscopeError):
+    """A setting is missing or has a value that cannot be used."""
+
+    exit_code = 2
+
+
+class UsageError(PaperscopeError):
+    """The command or request was malformed (unknown source, bad option, bad id)."""
+
+    exit_code = 2
+
+
+class NotFoundError(PaperscopeError):
+    """A paper, user or file that was asked for does not exist."""
+
+    exit_code = 3
+
+
+class StoreError(PaperscopeError):
+    """The database could not be opened, migrated or written."""
+
+    exit_code = 4
+
+
+class SourceError(PaperscopeError):
+    """A source could not be read at all (network down, server error, unreadable file)."""
+
+    exit_code = 5
+
+
+class RecordError(PaperscopeError):
+    """One record of a source is malformed; the rest of the source is still ingested."""
+
+    def __init__(self, record: str, reason: str) -> None:
+        super().__init__(f"record {record}: {reason}")
+        self.record = record
+        self.reason = reason
+
+
+class MissingExtraError(PaperscopeError):
+    """An optional dependency is not installed; the message names the pip command."""
+
+    exit_code = 6

@@ -1,0 +1,93 @@
+"""Frozen dataclasses passed between the layers: papers, ingest batches and reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Author:
+    """One author in byline order; affiliations only when a source gave them."""
+
+    name: str
+    affiliations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Version:
+    """One arXiv version (`v1`, `v2`, …) and when it was submitted (ISO 8601 UTC)."""
+
+    version: str
+    created: str | None = None
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A popularity signal (upvotes, GitHub stars) with the source that reported it and when."""
+
+    value: float
+    source: str
+    at: str
+
+
+LINK_KINDS = ("abs", "pdf", "code", "project")
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper as paperscope keeps it; `id` is canonical (`arxiv:…`, `doi:…` or `local:…`)."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: tuple[Author, ...] = ()
+    categories: tuple[str, ...] = ()  # primary first
+    published: str | None = None  # first submitted, ISO 8601 UTC
+    updated: str | None = None  # last updated
+    first_seen: str | None = None  # set by the store on first insert
+    versions: tuple[Version, ...] = ()
+    arxiv_id: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    comments: str | None = None
+    license: str | None = None
+    links: dict[str, str] = field(default_factory=dict)
+    signals: dict[str, Signal] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A record that could not be ingested: which one and why (the rest of the batch is kept)."""
+
+    record: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A unit of ingest committed in one transaction together with the checkpoint that follows it."""
+
+    papers: tuple[Paper, ...]
+    problems: tuple[Problem, ...] = ()
+    checkpoint: dict[str, Any] | None = None
+    done: int = 0  # units of progress (records or bytes) this batch represents
+    total: int | None = None  # the whole job in the same units, when the source knows it
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest run did, for the CLI, the JSON output and the about page."""
+
+    source: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: tuple[Problem, ...] = ()
+    resumed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """True when the store now differs, so the next pipeline stage has work to do."""
+        return bool(self.added or self.updated)

@@ -1,0 +1,1 @@
+"""One module per source; each turns a feed or file into `Batch`es of `Paper`s with a checkpoint."""

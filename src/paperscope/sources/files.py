@@ -1,0 +1,200 @@
+"""Local files — JSONL, CSV and BibTeX — mapped to papers by one documented field table."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import SourceError, UsageError
+from ..models import Author, Batch, Paper, Problem, Signal
+from ..text import canonical_id, clean, delatex, normalise_doi, parse_arxiv_id, parse_date, split_authors
+from ._lines import read_jsonl
+
+NAME = "files"
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "csv",
+           ".bib": "bibtex", ".bibtex": "bibtex"}
+
+# paperscope field <- accepted input names, first present wins (documented in docs/sources.md).
+FIELD_MAP: dict[str, tuple[str, ...]] = {
+    "id": ("id", "_id", "paper_id", "ID"),
+    "arxiv_id": ("arxiv_id", "arxiv", "eprint", "arxivId"),
+    "doi": ("doi", "DOI"),
+    "title": ("title",),
+    "abstract": ("abstract", "summary", "text"),
+    "authors": ("authors", "author"),
+    "categories": ("categories", "category", "primaryClass", "keywords"),
+    "published": ("published", "date", "publishedAt", "year"),
+    "updated": ("updated", "update_date"),
+    "journal_ref": ("journal_ref", "journal-ref", "journal", "venue", "booktitle"),
+    "comments": ("comments", "note"),
+    "license": ("license",),
+    "abs": ("url", "abs_url", "link"),
+    "pdf": ("pdf", "pdf_url"),
+    "code": ("code", "github", "githubRepo", "code_url"),
+    "project": ("project", "project_page", "projectPage"),
+    "upvotes": ("upvotes",),
+    "github_stars": ("github_stars", "githubStars", "stars"),
+}
+
+
+def _pick(rec: dict[str, Any], name: str) -> Any:
+    for key in FIELD_MAP[name]:
+        value = rec.get(key)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _authors(value: Any) -> tuple[Author, ...]:
+    if isinstance(value, str):
+        names = split_authors(value) if " and " in value or "," in value or ";" in value else [value]
+        return tuple(Author(delatex(_bib_name(n))) for n in names if clean(n))
+    authors = []
+    for item in value or []:
+        if isinstance(item, dict) and clean(item.get("name")):
+            affs = item.get("affiliations") or item.get("affiliation") or []
+            affs = [affs] if isinstance(affs, str) else affs
+            authors.append(Author(delatex(clean(item["name"])), tuple(clean(a) for a in affs if clean(a))))
+        elif isinstance(item, str) and clean(item):
+            authors.append(Author(delatex(clean(item))))
+    return tuple(authors)
+
+
+def _bib_name(name: str) -> str:
+    """`Last, First` → `First Last`; anything else unchanged."""
+    name = clean(name)
+    if name.count(",") == 1:
+        last, first = (p.strip() for p in name.split(","))
+        return f"{first} {last}".strip()
+    return name
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def record_to_paper(rec: Any, local_prefix: str = "") -> Paper:
+    """Map one record (a dict from JSONL, CSV or BibTeX) by FIELD_MAP; ValueError names what is wrong."""
+    if not isinstance(rec, dict):
+        raise ValueError("record is not an object")
+    title = delatex(clean(_pick(rec, "title")))
+    if not title:
+        raise ValueError("no title")
+    arxiv = parse_arxiv_id(str(_pick(rec, "arxiv_id") or "")) or parse_arxiv_id(str(_pick(rec, "id") or ""))
+    arxiv_id = arxiv[0] if arxiv else None
+    doi = normalise_doi(str(_pick(rec, "doi") or ""))
+    local = _pick(rec, "id")
+    local_id = f"{local_prefix}{local}" if local is not None and not arxiv_id else None
+    cats = _pick(rec, "categories")
+    categories = tuple(cats) if isinstance(cats, list) else tuple(str(cats or "").replace(",", " ").split())
+    links = {k: str(_pick(rec, k)) for k in ("abs", "pdf", "code", "project") if _pick(rec, k)}
+    if arxiv_id:
+        links.setdefault("abs", f"https://arxiv.org/abs/{arxiv_id}")
+        links.setdefault("pdf", f"https://arxiv.org/pdf/{arxiv_id}")
+    signals = {}
+    for key in ("upvotes", "github_stars"):
+        value = _number(_pick(rec, key))
+        if value is not None:
+            signals[key] = Signal(value, NAME, "")
+    return Paper(
+        id=canonical_id(arxiv_id, doi, str(local_id) if local_id is not None else None, title),
+        arxiv_id=arxiv_id, doi=doi, title=title, abstract=clean(_pick(rec, "abstract")),
+        authors=_authors(_pick(rec, "authors")), categories=categories,
+        published=parse_date(_pick(rec, "published")), updated=parse_date(_pick(rec, "updated")),
+        journal_ref=clean(_pick(rec, "journal_ref")) or None, comments=clean(_pick(rec, "comments")) or None,
+        license=clean(_pick(rec, "license")) or None, links=links, signals=signals, sources=(NAME,),
+    )
+
+
+def _read_csv(path: Path, checkpoint: dict[str, Any] | None, batch_size: int) -> Iterator[Batch]:
+    done = int((checkpoint or {}).get("rows", 0)) if (checkpoint or {}).get("fingerprint") == _sha(path) else 0
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        if not reader.fieldnames or not any(f in FIELD_MAP["title"] for f in reader.fieldnames):
+            raise SourceError(f"{path} has no 'title' column (columns: {reader.fieldnames}); see docs/sources.md")
+        papers: list[Paper] = []
+        problems: list[Problem] = []
+        row_no = 0
+        for row_no, row in enumerate(reader, start=1):
+            if row_no <= done:
+                continue
+            try:
+                papers.append(record_to_paper(row))
+            except ValueError as exc:
+                problems.append(Problem(f"{path.name}:row {row_no}", str(exc)))
+            if len(papers) + len(problems) >= batch_size:
+                yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "rows": row_no}, len(papers) + len(problems))
+                papers, problems = [], []
+        yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "rows": row_no}, len(papers) + len(problems))
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()[:65536]).hexdigest()
+
+
+def bibtex_entry_to_record(fields: dict[str, str], key: str) -> dict[str, Any]:
+    """Turn a BibTeX entry's fields into a FIELD_MAP record (arXiv eprints and DOIs kept as ids)."""
+    rec: dict[str, Any] = {k.lower(): v for k, v in fields.items()}
+    rec["id"] = key
+    if rec.get("archiveprefix", "").lower() == "arxiv" or "arxiv" in rec.get("journal", "").lower():
+        rec.setdefault("eprint", rec.get("journal", ""))
+    if rec.get("primaryclass"):
+        rec["primaryClass"] = rec["primaryclass"]
+    if rec.get("year") and rec.get("month"):
+        rec["date"] = parse_date(f"{rec['month']} {rec['year']}") or rec["year"]
+    return rec
+
+
+def _read_bibtex(path: Path, checkpoint: dict[str, Any] | None, batch_size: int) -> Iterator[Batch]:
+    import bibtexparser
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+    library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    done = int((checkpoint or {}).get("entries", 0)) if (checkpoint or {}).get("fingerprint") == _sha(path) else 0
+    problems = [
+        Problem(f"{path.name}:line {b.start_line + 1}", f"unparseable BibTeX block: {b.error.__class__.__name__}")
+        for b in library.failed_blocks
+    ] if not done else []
+    entries = library.entries
+    for start in range(done, max(len(entries), 1), batch_size):
+        papers = []
+        for entry in entries[start:start + batch_size]:
+            try:
+                fields = {f.key: str(f.value) for f in entry.fields}
+                papers.append(record_to_paper(bibtex_entry_to_record(fields, entry.key), local_prefix="bib:"))
+            except ValueError as exc:
+                problems.append(Problem(f"{path.name}:@{entry.entry_type}{{{entry.key}}}", str(exc)))
+        end = min(start + batch_size, len(entries))
+        yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "entries": end}, len(papers) + len(problems))
+        problems = []
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    """The file's format from `--format` or its extension; UsageError says which are known."""
+    if fmt:
+        if fmt not in set(FORMATS.values()):
+            raise UsageError(f"unknown format {fmt!r}; use one of jsonl, csv, bibtex")
+        return fmt
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise UsageError(f"cannot tell the format of {path.name}; pass --format jsonl|csv|bibtex") from None
+
+
+def harvest(path: Path, checkpoint: dict[str, Any] | None, batch_size: int, fmt: str | None = None) -> Iterator[Batch]:
+    """Yield batches from a local file of any supported format, resuming from the checkpoint."""
+    if not path.is_file():
+        raise SourceError(f"no such file: {path}")
+    kind = detect_format(path, fmt)
+    if kind == "jsonl":
+        return read_jsonl(path, checkpoint, batch_size, record_to_paper)
+    if kind == "csv":
+        return _read_csv(path, checkpoint, batch_size)
+    return _read_bibtex(path, checkpoint, batch_size)

@@ -1,0 +1,105 @@
+"""The Hugging Face daily-papers API (`/api/daily_papers?date=…`): papers, upvotes and GitHub links."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any, Iterator
+
+from ..errors import UsageError
+from ..models import Author, Batch, Paper, Problem, Signal
+from ..text import canonical_id, clean, delatex, parse_arxiv_id, parse_date
+from ._http import Client
+
+NAME = "hf_daily"
+PAGE = 100
+REFRESH_DAYS = 2  # upvotes keep moving for a couple of days: an incremental run re-reads them
+
+
+def _parse_json_list(body: bytes) -> list[Any]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise ValueError(f"expected a JSON list of daily papers, got {type(data).__name__}")
+    return data
+
+
+def item_to_paper(item: Any, fetched_at: str) -> Paper:
+    """Map one daily-papers item to a Paper; ValueError names what is missing."""
+    if not isinstance(item, dict):
+        raise ValueError("item is not an object")
+    paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+    parsed = parse_arxiv_id(str(paper.get("id") or ""))
+    if not parsed:
+        raise ValueError(f"no arXiv id (paper.id={paper.get('id')!r})")
+    arxiv_id = parsed[0]
+    title = delatex(clean(paper.get("title") or item.get("title")))
+    if not title:
+        raise ValueError("no title")
+    authors = tuple(
+        Author(delatex(clean(a.get("name"))))
+        for a in paper.get("authors") or []
+        if isinstance(a, dict) and clean(a.get("name"))
+    )
+    signals: dict[str, Signal] = {}
+    for key, field in (("upvotes", "upvotes"), ("github_stars", "githubStars")):
+        value = paper.get(field)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            signals[key] = Signal(float(value), NAME, fetched_at)
+    links = {"abs": f"https://arxiv.org/abs/{arxiv_id}", "pdf": f"https://arxiv.org/pdf/{arxiv_id}"}
+    if isinstance(paper.get("githubRepo"), str) and paper["githubRepo"].startswith("http"):
+        links["code"] = paper["githubRepo"]
+    if isinstance(paper.get("projectPage"), str) and paper["projectPage"].startswith("http"):
+        links["project"] = paper["projectPage"]
+    return Paper(
+        id=canonical_id(arxiv_id, None, None, title), arxiv_id=arxiv_id, title=title,
+        abstract=clean(paper.get("summary") or item.get("summary")), authors=authors,
+        published=parse_date(paper.get("publishedAt")), links=links, signals=signals, sources=(NAME,),
+    )
+
+
+def _days(start: date, end: date) -> Iterator[date]:
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def harvest(
+    client: Client,
+    base_url: str,
+    checkpoint: dict[str, Any] | None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Iterator[Batch]:
+    """Yield one batch per day from `since` (default: a little before the last day read) to `until`."""
+    try:
+        end = date.fromisoformat(until) if until else date.today()
+        if since:
+            start = date.fromisoformat(since)
+        elif checkpoint and checkpoint.get("last_date"):
+            start = date.fromisoformat(checkpoint["last_date"]) - timedelta(days=REFRESH_DAYS)
+        else:
+            start = end
+    except ValueError as exc:
+        raise UsageError(f"dates must be YYYY-MM-DD: {exc}") from None
+    if start > end:
+        raise UsageError(f"--since {start} is after --until {end}")
+    url = base_url.rstrip("/") + "/api/daily_papers"
+    total = (end - start).days + 1
+    fetched_at = date.today().isoformat()
+    for day in _days(start, end):
+        papers, problems, page = [], [], 0
+        while True:
+            items = client.get(url, {"date": day.isoformat(), "limit": PAGE, "p": page}, _parse_json_list)
+            for i, item in enumerate(items):
+                try:
+                    papers.append(item_to_paper(item, fetched_at))
+                except ValueError as exc:
+                    problems.append(Problem(f"{day} item {page * PAGE + i + 1}", str(exc)))
+            if len(items) < PAGE:
+                break
+            page += 1
+        yield Batch(tuple(papers), tuple(problems), {"last_date": day.isoformat()}, done=1, total=total)

@@ -1,0 +1,338 @@
+"""All SQL: the SQLite store of papers, checkpoints, ingest runs and problems (WAL, migrations)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .errors import NotFoundError, StoreError
+from .merge import merge
+from .models import Author, Batch, Paper, Problem, Signal, Version
+from .text import canonical_id, normalise_doi, parse_arxiv_id
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE papers (
+        id TEXT PRIMARY KEY,
+        arxiv_id TEXT UNIQUE,
+        doi TEXT,
+        title TEXT NOT NULL,
+        abstract TEXT NOT NULL DEFAULT '',
+        authors TEXT NOT NULL DEFAULT '[]',
+        categories TEXT NOT NULL DEFAULT '[]',
+        published TEXT,
+        updated TEXT,
+        first_seen TEXT NOT NULL,
+        versions TEXT NOT NULL DEFAULT '[]',
+        journal_ref TEXT,
+        comments TEXT,
+        license TEXT,
+        links TEXT NOT NULL DEFAULT '{}',
+        signals TEXT NOT NULL DEFAULT '{}',
+        sources TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX papers_doi ON papers(doi);
+    CREATE INDEX papers_published ON papers(published);
+    CREATE TABLE paper_authors (
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        PRIMARY KEY (paper_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX paper_authors_key ON paper_authors(name_key);
+    CREATE TABLE checkpoints (
+        source TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE ingest_runs (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL DEFAULT 'running',
+        added INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        problems INTEGER NOT NULL DEFAULT 0,
+        message TEXT
+    );
+    CREATE TABLE ingest_problems (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES ingest_runs(id),
+        record TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
+)
+
+
+def now_utc() -> str:
+    """The current time in the store's one date format."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def name_key(name: str) -> str:
+    """Case- and spacing-insensitive author key for the author page and `author:` filter."""
+    return " ".join(name.lower().replace(".", " ").split())
+
+
+def _to_row(p: Paper) -> tuple[Any, ...]:
+    return (
+        p.id, p.arxiv_id, p.doi, p.title, p.abstract,
+        json.dumps([[a.name, list(a.affiliations)] for a in p.authors], ensure_ascii=False),
+        json.dumps(list(p.categories)), p.published, p.updated, p.first_seen,
+        json.dumps([[v.version, v.created] for v in p.versions]),
+        p.journal_ref, p.comments, p.license,
+        json.dumps(p.links, sort_keys=True, ensure_ascii=False),
+        json.dumps({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
+        json.dumps(list(p.sources)),
+    )
+
+
+_COLUMNS = (
+    "id, arxiv_id, doi, title, abstract, authors, categories, published, updated, first_seen, "
+    "versions, journal_ref, comments, license, links, signals, sources"
+)
+
+
+def _from_row(r: Sequence[Any]) -> Paper:
+    return Paper(
+        id=r[0], arxiv_id=r[1], doi=r[2], title=r[3], abstract=r[4],
+        authors=tuple(Author(n, tuple(aff)) for n, aff in json.loads(r[5])),
+        categories=tuple(json.loads(r[6])), published=r[7], updated=r[8], first_seen=r[9],
+        versions=tuple(Version(v, c) for v, c in json.loads(r[10])),
+        journal_ref=r[11], comments=r[12], license=r[13], links=json.loads(r[14]),
+        signals={k: Signal(v, s, a) for k, (v, s, a) in json.loads(r[15]).items()},
+        sources=tuple(json.loads(r[16])),
+    )
+
+
+class Store:
+    """The one owner of the SQLite database of a data directory."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA busy_timeout=10000")
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database at {path}: {exc}; check the path and its permissions") from None
+        self.path = path
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        self.conn.close()
+
+    def _migrate(self) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {v for (v,) in self.conn.execute("SELECT version FROM schema_migrations")}
+        for version, sql in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            with self.transaction():
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now_utc()))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a block in one IMMEDIATE transaction: all of it lands or none of it does."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- papers -------------------------------------------------------------------------------
+
+    def _find_existing(self, p: Paper) -> Paper | None:
+        queries = [("id", p.id)]
+        if p.arxiv_id:
+            queries.append(("arxiv_id", p.arxiv_id))
+        if p.doi:
+            queries.append(("doi", p.doi))
+        for column, value in queries:
+            row = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE {column} = ?", (value,)).fetchone()
+            if row:
+                return _from_row(row)
+        return None
+
+    def _write_authors(self, p: Paper) -> None:
+        self.conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", (p.id,))
+        self.conn.executemany(
+            "INSERT INTO paper_authors VALUES (?, ?, ?, ?)",
+            [(p.id, i, a.name, name_key(a.name)) for i, a in enumerate(p.authors)],
+        )
+
+    def _upsert(self, p: Paper, seen_at: str) -> str:
+        old = self._find_existing(p)
+        if old is None:
+            import dataclasses
+
+            p = dataclasses.replace(p, first_seen=seen_at)
+            self.conn.execute(f"INSERT INTO papers ({_COLUMNS}) VALUES ({','.join('?' * 17)})", _to_row(p))
+            self._write_authors(p)
+            return "added"
+        merged = merge(old, p)
+        if merged == old:
+            return "unchanged"
+        row = _to_row(merged)
+        self.conn.execute(
+            f"UPDATE papers SET ({_COLUMNS}) = ({','.join('?' * 17)}) WHERE id = ?", row + (old.id,)
+        )
+        if merged.authors != old.authors:
+            self._write_authors(merged)
+        return "updated"
+
+    def upsert_papers(self, papers: Sequence[Paper]) -> dict[str, int]:
+        """Insert or merge papers in one transaction; returns counts of added/updated/unchanged."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        seen_at = now_utc()
+        with self.transaction():
+            for p in papers:
+                counts[self._upsert(p, seen_at)] += 1
+        return counts
+
+    def commit_batch(self, source: str, run_id: int, batch: Batch) -> dict[str, int]:
+        """Write a batch's papers, its problems and the checkpoint after it, atomically."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        seen_at = now_utc()
+        with self.transaction():
+            for p in batch.papers:
+                counts[self._upsert(p, seen_at)] += 1
+            self.conn.executemany(
+                "INSERT INTO ingest_problems (run_id, record, reason) VALUES (?, ?, ?)",
+                [(run_id, pr.record, pr.reason) for pr in batch.problems],
+            )
+            self.conn.execute(
+                "UPDATE ingest_runs SET added = added + ?, updated = updated + ?, unchanged = unchanged + ?,"
+                " problems = problems + ? WHERE id = ?",
+                (counts["added"], counts["updated"], counts["unchanged"], len(batch.problems), run_id),
+            )
+            if batch.checkpoint is not None:
+                self._set_checkpoint(source, batch.checkpoint)
+        return counts
+
+    def resolve_id(self, ref: str) -> str | None:
+        """Find the canonical id for what a user typed: a canonical id, an arXiv id or URL, or a DOI."""
+        candidates: list[tuple[str, str]] = [("id", ref.strip())]
+        arxiv = parse_arxiv_id(ref) if not ref.startswith(("doi:", "local:")) else None
+        if arxiv:
+            candidates.append(("arxiv_id", arxiv[0]))
+        doi = normalise_doi(ref)
+        if doi:
+            candidates.append(("doi", doi))
+        candidates.append(("id", canonical_id(None, None, ref, ref)))
+        for column, value in candidates:
+            row = self.conn.execute(f"SELECT id FROM papers WHERE {column} = ?", (value,)).fetchone()
+            if row:
+                return str(row[0])
+        return None
+
+    def get_paper(self, ref: str) -> Paper:
+        """One paper by any reference `resolve_id` understands, or `NotFoundError`."""
+        pid = self.resolve_id(ref)
+        if pid is None:
+            raise NotFoundError(f"no paper {ref!r} in this store; try `paperscope stats` or ingest it first")
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE id = ?", (pid,)).fetchone()
+        return _from_row(row)
+
+    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
+        """Every paper in id order, streamed."""
+        last = ""
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield _from_row(r)
+            last = rows[-1][0]
+
+    def papers_by_author(self, name: str, limit: int = 100) -> list[Paper]:
+        """Papers with an author of this name, newest first."""
+        rows = self.conn.execute(
+            f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))} FROM paper_authors a"
+            " JOIN papers p ON p.id = a.paper_id WHERE a.name_key = ?"
+            " GROUP BY p.id ORDER BY p.published DESC LIMIT ?",
+            (name_key(name), limit),
+        ).fetchall()
+        return [_from_row(r) for r in rows]
+
+    # --- checkpoints and runs -----------------------------------------------------------------
+
+    def _set_checkpoint(self, source: str, state: dict[str, Any]) -> None:
+        self.conn.execute(
+            "INSERT INTO checkpoints VALUES (?, ?, ?) ON CONFLICT(source) DO UPDATE SET"
+            " state = excluded.state, updated_at = excluded.updated_at",
+            (source, json.dumps(state, sort_keys=True), now_utc()),
+        )
+
+    def get_checkpoint(self, source: str) -> dict[str, Any] | None:
+        """The saved resume state of a source, or None if it never ran or finished cleanly."""
+        row = self.conn.execute("SELECT state FROM checkpoints WHERE source = ?", (source,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_checkpoint(self, source: str, state: dict[str, Any]) -> None:
+        """Save a source's resume state on its own (outside a batch)."""
+        with self.transaction():
+            self._set_checkpoint(source, state)
+
+    def start_run(self, source: str) -> int:
+        """Record the start of an ingest run and return its id."""
+        with self.transaction():
+            cur = self.conn.execute("INSERT INTO ingest_runs (source, started_at) VALUES (?, ?)", (source, now_utc()))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, message: str | None = None) -> None:
+        """Mark a run finished (`ok` or `failed`) with an optional message."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE ingest_runs SET finished_at = ?, status = ?, message = ? WHERE id = ?",
+                (now_utc(), status, message, run_id),
+            )
+
+    def run_problems(self, run_id: int) -> list[Problem]:
+        """The problems recorded during one run, in order."""
+        rows = self.conn.execute(
+            "SELECT record, reason FROM ingest_problems WHERE run_id = ? ORDER BY id", (run_id,)
+        ).fetchall()
+        return [Problem(r, reason) for r, reason in rows]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and last successful update per source, for `paperscope stats` and the about page."""
+        papers = self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+        by_source = dict(
+            self.conn.execute(
+                "SELECT j.value, count(*) FROM papers, json_each(papers.sources) j GROUP BY j.value"
+            ).fetchall()
+        )
+        last_ok = dict(
+            self.conn.execute(
+                "SELECT source, max(finished_at) FROM ingest_runs WHERE status = 'ok' GROUP BY source"
+            ).fetchall()
+        )
+        dates = self.conn.execute("SELECT min(published), max(published) FROM papers").fetchone()
+        return {
+            "papers": papers,
+            "papers_by_source": by_source,
+            "last_successful_ingest": last_ok,
+            "published_range": [dates[0], dates[1]],
+            "database": str(self.path),
+        }
