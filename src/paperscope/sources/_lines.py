@@ -13,18 +13,20 @@ from ..models import Batch, Paper, Problem
 FINGERPRINT_BYTES = 65536
 
 
-def fingerprint(path: Path) -> str:
-    """Identify a file by its first 64 KiB, so a resumed run does not continue inside another file."""
+def fingerprint(path: Path, length: int = FINGERPRINT_BYTES) -> str:
+    """Identify a file by its first bytes, so a resumed run does not continue inside another file."""
     with path.open("rb") as fh:
-        return hashlib.sha1(fh.read(FINGERPRINT_BYTES)).hexdigest()
+        return hashlib.sha1(fh.read(min(length, FINGERPRINT_BYTES))).hexdigest()
 
 
 def resume_point(path: Path, checkpoint: dict[str, Any] | None) -> tuple[int, int]:
     """(byte offset, line number) to start at: the checkpoint's if it belongs to this very file."""
-    if not checkpoint or checkpoint.get("fingerprint") != fingerprint(path):
+    if not checkpoint:
         return 0, 0
     offset = int(checkpoint.get("offset", 0))
-    return (offset, int(checkpoint.get("line", 0))) if offset <= path.stat().st_size else (0, 0)
+    if offset > path.stat().st_size or checkpoint.get("fingerprint") != fingerprint(path, offset):
+        return 0, 0
+    return offset, int(checkpoint.get("line", 0))
 
 
 def read_jsonl(
@@ -40,7 +42,6 @@ def read_jsonl(
         fh = path.open("rb")
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}; check the path") from None
-    fp = fingerprint(path)
     with fh:
         fh.seek(offset)
         papers: list[Paper] = []
@@ -61,7 +62,7 @@ def read_jsonl(
                     except (ValueError, TypeError, KeyError, AttributeError) as exc:
                         problems.append(Problem(f"{path.name}:{line_no}", str(exc) or exc.__class__.__name__))
             if (not raw and (papers or problems or offset == start)) or len(papers) + len(problems) >= batch_size:
-                cp = {"path": str(path), "fingerprint": fp, "offset": offset, "line": line_no}
+                cp = {"path": str(path), "fingerprint": fingerprint(path, offset), "offset": offset, "line": line_no}
                 yield Batch(tuple(papers), tuple(problems), cp, done=offset - start, total=size)
                 papers, problems, start = [], [], offset
             if not raw:

@@ -17,6 +17,7 @@ from ._xml import parse_xml, text_of
 
 NAME = "arxiv_oai"
 PREFIXES = ("arXiv", "arXivRaw")
+OAI_ROOT = "{http://www.openarchives.org/OAI/2.0/}OAI-PMH"
 
 
 class _Page:
@@ -35,7 +36,14 @@ class _PoliteSickle(Sickle):
         self.client = client
 
     def harvest(self, **kwargs: Any) -> _Page:  # noqa: D102 - sickle's hook
-        return _Page(self.client.get(self.endpoint, kwargs, parse_xml), kwargs)
+        return _Page(self.client.get(self.endpoint, kwargs, _parse_oai), kwargs)
+
+
+def _parse_oai(body: bytes) -> etree._Element:
+    root = parse_xml(body)
+    if root.tag != OAI_ROOT:
+        raise ValueError(f"not an OAI-PMH response (root element <{etree.QName(root).localname}>)")
+    return root
 
 
 def _t(meta: etree._Element, tag: str) -> str | None:

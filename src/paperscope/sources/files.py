@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import hashlib
 from pathlib import Path
 from typing import Any, Iterator
@@ -138,16 +139,23 @@ def _sha(path: Path) -> str:
     return hashlib.sha1(path.read_bytes()[:65536]).hexdigest()
 
 
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+
 def bibtex_entry_to_record(fields: dict[str, str], key: str) -> dict[str, Any]:
     """Turn a BibTeX entry's fields into a FIELD_MAP record (arXiv eprints and DOIs kept as ids)."""
     rec: dict[str, Any] = {k.lower(): v for k, v in fields.items()}
     rec["id"] = key
+    if rec.get("author"):
+        rec["author"] = [_bib_name(n) for n in re.split(r"\s+and\s+", rec["author"]) if n.strip()]
     if rec.get("archiveprefix", "").lower() == "arxiv" or "arxiv" in rec.get("journal", "").lower():
         rec.setdefault("eprint", rec.get("journal", ""))
     if rec.get("primaryclass"):
         rec["primaryClass"] = rec["primaryclass"]
-    if rec.get("year") and rec.get("month"):
-        rec["date"] = parse_date(f"{rec['month']} {rec['year']}") or rec["year"]
+    month = str(rec.get("month", "")).strip().lower()[:3]
+    number = _MONTHS.index(month) + 1 if month in _MONTHS else (int(month) if month.isdigit() else 0)
+    if re.fullmatch(r"\d{4}", str(rec.get("year", "")).strip()) and 1 <= number <= 12:
+        rec["date"] = f"{str(rec['year']).strip()}-{number:02d}-01"
     return rec
 
 

@@ -1,0 +1,108 @@
+"""Shared fixtures: a per-test data directory and a real HTTP server on 127.0.0.1 serving recorded bodies."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from paperscope.config import Settings, load_settings
+from paperscope.store import Store
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass
+class Rule:
+    path: str
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    when: dict[str, str] = field(default_factory=dict)
+    times: int | None = None
+
+
+@dataclass
+class Request:
+    path: str
+    params: dict[str, str]
+    at: float
+
+
+class RecordedServer:
+    """A real threaded HTTP server; each request is answered by the first matching rule, and logged."""
+
+    def __init__(self) -> None:
+        self.rules: list[Rule] = []
+        self.log: list[Request] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                parts = urlsplit(self.path)
+                params = dict(parse_qsl(parts.query, keep_blank_values=True))
+                outer.log.append(Request(parts.path, params, time.monotonic()))
+                for rule in outer.rules:
+                    if rule.path == parts.path and all(params.get(k) == v for k, v in rule.when.items()):
+                        if rule.times is not None:
+                            if rule.times <= 0:
+                                continue
+                            rule.times -= 1
+                        self.send_response(rule.status)
+                        for k, v in rule.headers.items():
+                            self.send_header(k, v)
+                        self.send_header("Content-Length", str(len(rule.body)))
+                        self.end_headers()
+                        self.wfile.write(rule.body)
+                        return
+                self.send_error(404, "no recorded response")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def add(self, path: str, body: bytes | str, status: int = 200, headers: dict[str, str] | None = None,
+            when: dict[str, str] | None = None, times: int | None = None, first: bool = False) -> None:
+        """Answer GET `path` (with these params) by `body`; `times` limits how often; `first` takes priority."""
+        rule = Rule(path, body.encode() if isinstance(body, str) else body, status, headers or {}, when or {}, times)
+        self.rules.insert(0, rule) if first else self.rules.append(rule)
+
+    def add_file(self, path: str, name: str, **kw: object) -> None:
+        self.add(path, (DATA / name).read_bytes(), **kw)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[RecordedServer]:
+    srv = RecordedServer()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, server: RecordedServer) -> Settings:
+    return load_settings(tmp_path / "home", overrides={
+        "arxiv_oai_url": server.url + "/oai", "arxiv_api_url": server.url + "/api/query",
+        "hf_api_url": server.url, "arxiv_oai_delay": 0, "arxiv_api_delay": 0, "hf_delay": 0,
+        "http_retries": 2, "http_timeout": 10, "batch_size": 50,
+    }, environ={})
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    s = Store(settings.db_path)
+    yield s
+    s.close()
