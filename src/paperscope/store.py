@@ -161,16 +161,13 @@ class Store:
     # --- papers -------------------------------------------------------------------------------
 
     def _find_existing(self, p: Paper) -> Paper | None:
-        queries = [("id", p.id)]
-        if p.arxiv_id:
-            queries.append(("arxiv_id", p.arxiv_id))
-        if p.doi:
-            queries.append(("doi", p.doi))
-        for column, value in queries:
-            row = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE {column} = ?", (value,)).fetchone()
-            if row:
-                return _from_row(row)
-        return None
+        # One lookup: the same paper may arrive keyed by id, arXiv id or DOI; prefer the id match.
+        row = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE id = ?1 OR arxiv_id = ?2 OR doi = ?3"
+            " ORDER BY id = ?1 DESC, arxiv_id = ?2 DESC LIMIT 1",
+            (p.id, p.arxiv_id, p.doi),
+        ).fetchone()
+        return _from_row(row) if row else None
 
     def _write_authors(self, p: Paper) -> None:
         self.conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", (p.id,))

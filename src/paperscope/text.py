@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
-_WS = re.compile(r"\s+")
 # Inline formatting tags some feeds put in titles/abstracts; anything else (e.g. <script>) stays as
 # literal text and is escaped when rendered.
 _FORMAT_TAG = re.compile(r"</?(?:i|b|em|strong|sub|sup|tt|u|span|p|br|code|small|a)(?:\s[^<>]*)?/?>", re.I)
@@ -24,7 +23,7 @@ def clean(value: object) -> str:
     text = str(value)
     if "<" in text:
         text = _FORMAT_TAG.sub("", text)
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=1)
@@ -34,6 +33,7 @@ def _latex_converter():  # type: ignore[no-untyped-def]
     return LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
 
 
+@lru_cache(maxsize=65536)
 def delatex(value: str) -> str:
     """Turn LaTeX accents and macros in names and titles into Unicode (`Bal\\'azs` → `Balázs`), keep math."""
     if "\\" not in value and "{" not in value:

@@ -1,0 +1,5 @@
+"""`python -m paperscope` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,64 @@
+"""The `paperscope` command: JSON output, messages that say what to do, exit codes, settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from paperscope.cli import main
+from paperscope.config import load_settings
+from paperscope.errors import ConfigError
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(home: Path, *args: str):
+    return CliRunner().invoke(main, ["--data-dir", str(home), *args], catch_exceptions=False)
+
+
+def test_ingest_show_and_stats_as_json(tmp_path):
+    r = run(tmp_path, "ingest", "snapshot", str(DATA / "arxiv-snapshot-sample.jsonl"), "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["added"] == 200
+    shown = json.loads(run(tmp_path, "show", "https://arxiv.org/abs/0704.0002v2", "--json").stdout)
+    assert shown["id"] == "arxiv:0704.0002" and shown["versions"]
+    stats = json.loads(run(tmp_path, "stats", "--json").stdout)
+    assert stats["papers"] == 200 and stats["papers_by_source"] == {"arxiv_snapshot": 200}
+    assert "arxiv_snapshot:" in next(iter(stats["last_successful_ingest"]))
+
+
+def test_show_text_lists_versions_and_links(tmp_path):
+    run(tmp_path, "ingest", "snapshot", str(DATA / "arxiv-snapshot-sample.jsonl"))
+    out = run(tmp_path, "show", "0704.0001").stdout
+    assert "versions: v1 (2007-04-02), v2 (2007-07-24)" in out and "pdf: https://arxiv.org/pdf/0704.0001" in out
+
+
+def test_unknown_paper_is_a_message_and_exit_code_not_a_traceback(tmp_path):
+    r = run(tmp_path, "show", "2401.99999")
+    assert r.exit_code == 3
+    assert "error: no paper '2401.99999'" in r.stderr and "Traceback" not in r.output
+
+
+def test_ingest_problems_are_listed_on_stderr(tmp_path):
+    r = run(tmp_path, "ingest", "file", str(DATA / "papers.csv"))
+    assert r.exit_code == 0
+    assert "2 added" in r.stdout and "papers.csv:row 3: no title" in r.stderr
+
+
+def test_demo_ingests_the_bundled_sample(tmp_path):
+    r = run(tmp_path, "demo")
+    assert r.exit_code == 0 and "564 added" in r.stdout and "564 papers" in r.stdout
+
+
+def test_settings_file_env_and_bad_values(tmp_path):
+    (tmp_path / "paperscope.toml").write_text('batch_size = 7\narxiv_api_delay = 5\n')
+    s = load_settings(tmp_path, environ={"PAPERSCOPE_ARXIV_API_DELAY": "4"})
+    assert (s.batch_size, s.arxiv_api_delay) == (7, 4.0)
+    with pytest.raises(ConfigError, match="batch_size='many' is not a valid int"):
+        load_settings(tmp_path, environ={"PAPERSCOPE_BATCH_SIZE": "many"})
+    (tmp_path / "paperscope.toml").write_text('colour = "blue"\n')
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        load_settings(tmp_path, environ={})
