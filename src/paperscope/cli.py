@@ -172,3 +172,176 @@ def demo(ctx: click.Context) -> None:
         close()
     _print_report(report, False)
     ctx.invoke(stats)
+
+
+def _bar(desc: str, unit: str = "paper") -> Any:
+    from tqdm import tqdm
+
+    return tqdm(desc=desc, unit=unit, file=sys.stderr, disable=None, dynamic_ncols=True)
+
+
+def _progress_fn(bar: Any) -> Callable[[int, int], None]:
+    def update(n: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+            bar.refresh()
+        bar.update(n)
+    return update
+
+
+def _embed(ctx: click.Context) -> int:
+    from .embed import load_embedder
+    from .pipeline import embed_papers
+
+    settings: Settings = ctx.obj
+    embedder = load_embedder(settings.model, settings.embed_threads)
+    bar = _bar(f"embed ({embedder.name})")
+    try:
+        return embed_papers(_store(ctx), embedder, settings.embed_batch, _progress_fn(bar))
+    finally:
+        bar.close()
+
+
+def _index(ctx: click.Context, rebuild: bool) -> dict[str, int]:
+    from .pipeline import model_identity, update_indexes
+
+    settings: Settings = ctx.obj
+    name, dim = model_identity(settings)
+    bar = _bar("index")
+    try:
+        return update_indexes(_store(ctx), settings, name, dim, rebuild, _progress_fn(bar))
+    finally:
+        bar.close()
+
+
+@main.command()
+@click.pass_context
+def embed(ctx: click.Context) -> None:
+    """Embed papers that have no vector for the configured model yet (resumable; batches commit)."""
+    n = _embed(ctx)
+    click.echo(f"embedded {n} paper(s)")
+
+
+@main.command("index")
+@click.option("--rebuild", is_flag=True, help="Delete the index files and build them again from the store.")
+@click.pass_context
+def index_cmd(ctx: click.Context, rebuild: bool) -> None:
+    """Bring the keyword and vector indexes up to date with the store."""
+    counts = _index(ctx, rebuild)
+    click.echo(f"indexed {counts['keyword']} paper(s) for keywords, {counts['vectors']} vector(s)")
+
+
+@main.command()
+@click.argument("source", type=click.Choice(SOURCES), required=False)
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def update(ctx: click.Context, source: str | None, path: Path | None) -> None:
+    """Ingest (if SOURCE is given) → embed → index. Exits 1 when nothing changed, so later steps can skip."""
+    changed = False
+    if source:
+        on_batch, close = _progress(source)
+        try:
+            report = ingest(_store(ctx), ctx.obj, source, SourceOptions(path=path), on_batch=on_batch)
+        finally:
+            close()
+        _print_report(report, False)
+        changed = report.changed
+    embedded = _embed(ctx)
+    counts = _index(ctx, False)
+    click.echo(f"embedded {embedded}, indexed {counts['keyword']} paper(s) and {counts['vectors']} vector(s)")
+    if not (changed or embedded or counts["keyword"] or counts["vectors"]):
+        ctx.exit(1)
+
+
+def _engine(ctx: click.Context) -> Any:
+    from .search import open_engine
+
+    return open_engine(_store(ctx), ctx.obj)
+
+
+def _hit_json(hit: Any) -> dict[str, Any]:
+    p = hit.paper
+    return {"id": p.id, "title": p.title, "score": round(hit.score, 6), "reason": hit.reason,
+            "authors": [a.name for a in p.authors], "published": p.published, "categories": list(p.categories),
+            "snippet": "".join(f"**{t}**" if m else t for t, m in hit.snippet),
+            "keyword_rank": hit.keyword_rank, "semantic_rank": hit.semantic_rank}
+
+
+def _print_hits(hits: Any) -> None:
+    for i, hit in enumerate(hits, 1):
+        p = hit.paper
+        meta = " · ".join(x for x in ((p.published or "")[:10], " ".join(p.categories[:2]),
+                                      ", ".join(a.name for a in p.authors[:3])) if x)
+        click.echo(f"{i:>2}. {click.style(p.title, bold=True)}  [{p.id}]")
+        click.echo(f"    {hit.reason} {hit.score:.4f}" + (f" · {meta}" if meta else ""))
+        snippet = "".join(click.style(t, fg="yellow", bold=True) if m else t for t, m in hit.snippet)
+        if snippet:
+            click.echo(f"    {snippet}")
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid")
+@click.option("-k", "--limit", "k", type=click.IntRange(1, 200), default=10)
+@click.option("--offset", type=click.IntRange(0, 10000), default=0)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def search_cmd(ctx: click.Context, query: str, mode: str, k: int, offset: int, as_json: bool) -> None:
+    """Search by meaning and keyword: "phrases", author:, cat:, year:2020..2023, since:, until:, -term."""
+    from .search import search
+
+    result = search(_engine(ctx), query, k, mode, offset)
+    if as_json:
+        _echo_json({"query": query, "mode": mode, "total": result.total, "took_ms": round(result.took_ms, 2),
+                    "notes": list(result.query.notes), "hits": [_hit_json(h) for h in result.hits]})
+        return
+    for note in result.query.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"{result.total} result(s) in {result.took_ms:.0f} ms ({mode})")
+    _print_hits(result.hits)
+
+
+@main.command("similar")
+@click.argument("paper_ids", nargs=-1, required=True)
+@click.option("--not", "negatives", multiple=True, help="A paper to steer away from (repeatable).")
+@click.option("-k", "--limit", "k", type=click.IntRange(1, 200), default=10)
+@click.option("--filter", "filter_text", default="", help="Filters in query syntax, e.g. 'cat:cs.CL since:2024'.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def similar_cmd(ctx: click.Context, paper_ids: tuple[str, ...], negatives: tuple[str, ...], k: int,
+                filter_text: str, as_json: bool) -> None:
+    """Papers like these (more-like-these when several ids are given)."""
+    from .search import similar
+    from .text import parse_query
+
+    hits = similar(_engine(ctx), paper_ids, negatives, parse_query(filter_text).filters, k)
+    if as_json:
+        _echo_json([_hit_json(h) for h in hits])
+    else:
+        _print_hits(hits)
+
+
+@main.command("eval")
+@click.argument("beir_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--split", default="test")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def eval_cmd(ctx: click.Context, beir_dir: Path, split: str, as_json: bool) -> None:
+    """Run a BEIR dataset (corpus.jsonl, queries.jsonl, qrels/<split>.tsv) through the real pipeline."""
+    from .evaluate import evaluate
+
+    settings: Settings = ctx.obj
+    on_batch, close = _progress("file")
+    try:
+        ingest(_store(ctx), settings, "file", SourceOptions(path=beir_dir / "corpus.jsonl"), on_batch=on_batch)
+    finally:
+        close()
+    _embed(ctx)
+    _index(ctx, False)
+    results = evaluate(_engine(ctx), beir_dir, split)
+    if as_json:
+        _echo_json(results)
+        return
+    click.echo(f"{'mode':<10} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8}   ({results['queries']} queries)")
+    for mode, m in results["modes"].items():
+        click.echo(f"{mode:<10} {m['ndcg@10']:>8.4f} {m['recall@100']:>8.4f} {m['mrr@10']:>8.4f}")

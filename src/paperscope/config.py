@@ -33,6 +33,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("http_timeout", float, 60.0, "seconds before an HTTP request is abandoned"),
     Setting("http_retries", int, 3, "retries on 503/429/5xx (honouring Retry-After) and broken bodies"),
     Setting("max_retry_after", float, 600.0, "longest Retry-After paperscope will wait, in seconds"),
+    Setting("model", str, "default", "embedding model: 'default' (bundled all-MiniLM-L6-v2) or a local sentence-transformers dir"),
+    Setting("embed_batch", int, 64, "papers embedded and committed per batch"),
+    Setting("embed_threads", int, 2, "compute threads for bulk embedding"),
+    Setting("query_threads", int, 1, "compute threads for query embedding (one is fastest on a shared 2-core box)"),
+    Setting("fusion", str, "rrf", "hybrid fusion: 'rrf' (reciprocal rank) or 'minmax' (normalised scores)"),
+    Setting("rrf_k", int, 60, "the k of reciprocal-rank fusion"),
+    Setting("keyword_weight", float, 1.0, "weight of the keyword (BM25) list in hybrid fusion"),
+    Setting("semantic_weight", float, 1.0, "weight of the semantic (vector) list in hybrid fusion"),
+    Setting("candidates", int, 100, "candidates taken from each list before fusion"),
 )
 
 
@@ -51,6 +60,15 @@ class Settings:
     http_timeout: float
     http_retries: int
     max_retry_after: float
+    model: str
+    embed_batch: int
+    embed_threads: int
+    query_threads: int
+    fusion: str
+    rrf_k: int
+    keyword_weight: float
+    semantic_weight: float
+    candidates: int
 
     @property
     def db_path(self) -> Path:

@@ -91,3 +91,55 @@ class IngestReport:
     def changed(self) -> bool:
         """True when the store now differs, so the next pipeline stage has work to do."""
         return bool(self.added or self.updated)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied inside candidate search: dates (ISO days, inclusive), categories, authors."""
+
+    since: str | None = None
+    until: str | None = None
+    categories: tuple[str, ...] = ()  # any of
+    authors: tuple[str, ...] = ()  # all of
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.categories or self.authors)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A search box's text read into free terms, phrases, exclusions and filters."""
+
+    terms: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    excluded: tuple[str, ...] = ()
+    filters: Filters = field(default_factory=Filters)
+    notes: tuple[str, ...] = ()  # how a malformed part was read, shown to the user
+
+    @property
+    def text(self) -> str:
+        """The words a semantic model should see."""
+        return " ".join(list(self.terms) + [" ".join(p) for p in self.phrases])
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the paper, its fused score, why it matched and a highlighted snippet."""
+
+    paper: Paper
+    score: float
+    reason: str  # "keyword", "semantic" or "both"
+    snippet: tuple[tuple[str, bool], ...] = ()  # (text, is_match) segments; escape when rendering
+    keyword_rank: int | None = None
+    semantic_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of hits with how many candidates matched and how long it took."""
+
+    hits: tuple[Hit, ...]
+    total: int
+    took_ms: float
+    query: ParsedQuery
+    mode: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .config import Settings
 from .errors import PaperscopeError, UsageError
@@ -12,6 +12,9 @@ from .models import Batch, IngestReport, Problem
 from .sources import arxiv_api, arxiv_oai, arxiv_snapshot, files, hf_daily
 from .sources._http import Client
 from .store import Store
+
+if TYPE_CHECKING:
+    from .embed import Embedder
 
 SOURCES = ("arxiv-oai", "arxiv-api", "snapshot", "hf-daily", "file", "sample")
 SAMPLE = Path(__file__).parent / "sample" / "listing-papers.jsonl"
@@ -93,3 +96,98 @@ def ingest(
         raise
     store.finish_run(run_id, "ok")
     return IngestReport(key, problems=tuple(problems), resumed=checkpoint is not None, **totals)
+
+
+# --- embed and index ----------------------------------------------------------------------------
+
+DEFAULT_IDENTITY = ("all-MiniLM-L6-v2", 384)
+
+
+def model_identity(settings: Settings, embedder: "Embedder | None" = None) -> tuple[str, int]:
+    """(name, dim) of the configured model, without loading the default model's weights."""
+    if embedder is not None:
+        return embedder.name, embedder.dim
+    if settings.model in ("default", DEFAULT_IDENTITY[0]):
+        return DEFAULT_IDENTITY
+    from .embed import load_embedder
+
+    e = load_embedder(settings.model, settings.embed_threads)
+    return e.name, e.dim
+
+
+def index_paths(settings: Settings, model_name: str) -> tuple[Path, Path]:
+    """Where the keyword index and this model's vector index live in the data directory."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
+    return settings.home / "index" / "keyword", settings.home / "index" / f"vectors-{safe}"
+
+
+def embed_papers(
+    store: Store, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Embed papers with no vector for this model (or whose text changed); each batch commits on its own."""
+    import hashlib
+
+    import numpy as np
+
+    from .text import paper_text
+
+    model_id = store.model_id(embedder.name, embedder.dim)
+    total = store.count_to_embed(model_id)
+    done = embedded = cursor = 0
+    while True:
+        rows = store.papers_to_embed(model_id, cursor, batch_size)
+        if not rows:
+            return embedded
+        cursor = rows[-1][1]
+        texts = [paper_text(title, abstract) for _, _, title, abstract, _ in rows]
+        hashes = [hashlib.sha1(t.encode("utf-8")).hexdigest()[:16] for t in texts]
+        todo = [i for i, (row, h) in enumerate(zip(rows, hashes)) if row[4] != h]
+        vectors = embedder.embed([texts[i] for i in todo]) if todo else np.zeros((0, embedder.dim), np.float32)
+        blobs: dict[int, bytes] = {i: vectors[j].astype(np.float16).tobytes() for j, i in enumerate(todo)}
+        store.save_embeddings(model_id, [(r[0], r[1], hashes[i], blobs.get(i)) for i, r in enumerate(rows)])
+        embedded += len(todo)
+        done += len(rows)
+        if on_progress:
+            on_progress(len(rows), max(total, done))
+
+
+def update_indexes(
+    store: Store, settings: Settings, name: str, dim: int, rebuild: bool = False,
+    on_progress: Callable[[int, int], None] | None = None, chunk: int = 5000,
+) -> dict[str, int]:
+    """Bring the keyword and vector indexes up to date with the store (or rebuild them from scratch)."""
+    import numpy as np
+
+    from .index import KeywordIndex, VectorIndex
+
+    kw_path, vec_path = index_paths(settings, name)
+    if rebuild:
+        VectorIndex.remove(kw_path)
+        VectorIndex.remove(vec_path)
+    keyword = KeywordIndex(kw_path)
+    vectors = VectorIndex.open(vec_path, name, dim)
+    model_id = store.model_id(name, dim)
+    counts = {"keyword": 0, "vectors": 0}
+    total = store.max_seq() - keyword.manifest()["last_seq"] + store.count_embeddings_since(model_id, vectors.last_seq)
+    seq = keyword.manifest()["last_seq"]
+    while True:
+        changed = store.papers_changed_since(seq, chunk)
+        if not changed:
+            break
+        seq = changed[-1][0]
+        keyword.upsert([p for _, p in changed], seq)
+        counts["keyword"] += len(changed)
+        if on_progress:
+            on_progress(len(changed), total)
+    while True:
+        rows = store.embeddings_since(model_id, vectors.last_seq, chunk)
+        if not rows:
+            break
+        papers = store.papers_by_ids([r[0] for r in rows])
+        rows = [r for r in rows if r[0] in papers]
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), np.float16).reshape(len(rows), dim).astype(np.float32)
+        vectors.upsert([r[0] for r in rows], matrix, [papers[r[0]] for r in rows], max(r[1] for r in rows))
+        counts["vectors"] += len(rows)
+        if on_progress:
+            on_progress(len(rows), total)
+    return counts

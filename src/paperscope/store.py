@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from contextlib import contextmanager
@@ -68,6 +69,25 @@ MIGRATIONS: tuple[str, ...] = (
         record TEXT NOT NULL,
         reason TEXT NOT NULL
     );
+    """,
+    """
+    ALTER TABLE papers ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE papers SET seq = rowid;
+    CREATE INDEX papers_seq ON papers(seq);
+    CREATE TABLE embedding_models (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        dim INTEGER NOT NULL
+    );
+    CREATE TABLE embeddings (
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES embedding_models(id),
+        seq INTEGER NOT NULL,
+        text_hash TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (paper_id, model_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX embeddings_seq ON embeddings(model_id, seq);
     """,
 )
 
@@ -151,12 +171,17 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Run a block in one IMMEDIATE transaction: all of it lands or none of it does."""
         self.conn.execute("BEGIN IMMEDIATE")
+        self._seq = None  # another process may have written since: re-read the sequence inside the lock
         try:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def max_seq(self) -> int:
+        """The change counter: every insert or update of a paper takes the next number."""
+        return int(self.conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
 
     # --- papers -------------------------------------------------------------------------------
 
@@ -176,13 +201,18 @@ class Store:
             [(p.id, i, a.name, name_key(a.name)) for i, a in enumerate(p.authors)],
         )
 
+    def _next_seq(self) -> int:
+        self._seq = getattr(self, "_seq", None) or self.max_seq()
+        self._seq += 1
+        return self._seq
+
     def _upsert(self, p: Paper, seen_at: str) -> str:
         old = self._find_existing(p)
         if old is None:
-            import dataclasses
-
             p = dataclasses.replace(p, first_seen=seen_at)
-            self.conn.execute(f"INSERT INTO papers ({_COLUMNS}) VALUES ({','.join('?' * 17)})", _to_row(p))
+            self.conn.execute(
+                f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({','.join('?' * 18)})", _to_row(p) + (self._next_seq(),)
+            )
             self._write_authors(p)
             return "added"
         merged = merge(old, p)
@@ -190,7 +220,8 @@ class Store:
             return "unchanged"
         row = _to_row(merged)
         self.conn.execute(
-            f"UPDATE papers SET ({_COLUMNS}) = ({','.join('?' * 17)}) WHERE id = ?", row + (old.id,)
+            f"UPDATE papers SET ({_COLUMNS}, seq) = ({','.join('?' * 18)}) WHERE id = ?",
+            row + (self._next_seq(), old.id),
         )
         if merged.authors != old.authors:
             self._write_authors(merged)
@@ -271,6 +302,93 @@ class Store:
             (name_key(name), limit),
         ).fetchall()
         return [_from_row(r) for r in rows]
+
+    def papers_changed_since(self, seq: int, limit: int = 2000) -> list[tuple[int, Paper]]:
+        """Papers inserted or updated after change number `seq`, oldest change first (for index updates)."""
+        rows = self.conn.execute(
+            f"SELECT seq, {_COLUMNS} FROM papers WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
+        return [(r[0], _from_row(r[1:])) for r in rows]
+
+    def papers_by_ids(self, ids: Sequence[str]) -> dict[str, Paper]:
+        """Look up many papers at once, keyed by canonical id (missing ids are absent)."""
+        out: dict[str, Paper] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            out.update((r[0], _from_row(r)) for r in rows)
+        return out
+
+    def paper_ids_by_author(self, name: str) -> list[str]:
+        """Ids of papers with an author of this name (case, dots and spacing ignored)."""
+        rows = self.conn.execute("SELECT paper_id FROM paper_authors WHERE name_key = ?", (name_key(name),))
+        return [r[0] for r in rows]
+
+    # --- embeddings ---------------------------------------------------------------------------
+
+    def model_id(self, name: str, dim: int) -> int:
+        """Register an embedding model (or find it); a known name with another dimension is an error."""
+        row = self.conn.execute("SELECT id, dim FROM embedding_models WHERE name = ?", (name,)).fetchone()
+        if row:
+            if row[1] != dim:
+                raise StoreError(f"model {name!r} was stored with dimension {row[1]}, now it gives {dim}; "
+                                 "vectors of two models are never mixed: configure another model name")
+            return int(row[0])
+        with self.transaction():
+            cur = self.conn.execute("INSERT INTO embedding_models (name, dim) VALUES (?, ?)", (name, dim))
+        return int(cur.lastrowid or 0)
+
+    def models(self) -> list[tuple[str, int, int]]:
+        """(name, dim, vectors stored) for every model that has embedded anything."""
+        return self.conn.execute(
+            "SELECT m.name, m.dim, count(e.paper_id) FROM embedding_models m"
+            " LEFT JOIN embeddings e ON e.model_id = m.id GROUP BY m.id ORDER BY m.id"
+        ).fetchall()
+
+    def count_to_embed(self, model_id: int) -> int:
+        """How many papers have no vector for this model, or changed since theirs was made."""
+        return int(self.conn.execute(
+            "SELECT count(*) FROM papers p LEFT JOIN embeddings e ON e.paper_id = p.id AND e.model_id = ?"
+            " WHERE e.paper_id IS NULL OR e.seq < p.seq", (model_id,)
+        ).fetchone()[0])
+
+    def papers_to_embed(self, model_id: int, after_seq: int, limit: int) -> list[tuple[str, int, str, str, str | None]]:
+        """(id, seq, title, abstract, stored text hash) of papers after `after_seq` whose vector is missing or stale."""
+        return self.conn.execute(
+            "SELECT p.id, p.seq, p.title, p.abstract, e.text_hash FROM papers p"
+            " LEFT JOIN embeddings e ON e.paper_id = p.id AND e.model_id = ?"
+            " WHERE p.seq > ? AND (e.paper_id IS NULL OR e.seq < p.seq) ORDER BY p.seq LIMIT ?",
+            (model_id, after_seq, limit)).fetchall()
+
+    def save_embeddings(self, model_id: int, rows: Sequence[tuple[str, int, str, bytes | None]]) -> None:
+        """Store (id, seq, text hash, vector bytes) in one transaction; `None` bytes only bump seq."""
+        with self.transaction():
+            for pid, seq, text_hash, blob in rows:
+                if blob is None:
+                    self.conn.execute("UPDATE embeddings SET seq = ? WHERE paper_id = ? AND model_id = ?",
+                                      (seq, pid, model_id))
+                else:
+                    self.conn.execute("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)",
+                                      (pid, model_id, seq, text_hash, blob))
+
+    def count_embeddings_since(self, model_id: int, seq: int) -> int:
+        """How many vectors of a model were made after change number `seq`."""
+        return int(self.conn.execute("SELECT count(*) FROM embeddings WHERE model_id = ? AND seq > ?",
+                                     (model_id, seq)).fetchone()[0])
+
+    def embeddings_since(self, model_id: int, seq: int, limit: int) -> list[tuple[str, int, bytes]]:
+        """(paper id, seq, vector bytes) made after change `seq`, in change order (for index updates)."""
+        return self.conn.execute(
+            "SELECT paper_id, seq, vector FROM embeddings WHERE model_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (model_id, seq, limit)).fetchall()
+
+    def embedding(self, model_id: int, paper_id: str) -> bytes | None:
+        """One paper's stored vector bytes for a model."""
+        row = self.conn.execute("SELECT vector FROM embeddings WHERE paper_id = ? AND model_id = ?",
+                                (paper_id, model_id)).fetchone()
+        return row[0] if row else None
 
     # --- checkpoints and runs -----------------------------------------------------------------
 

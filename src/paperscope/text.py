@@ -114,3 +114,123 @@ def split_authors(value: str) -> list[str]:
         return []
     parts = re.split(r"\s+and\s+|,\s*and\s+|;\s*|,\s*(?![^()]*\))", text)
     return [p.strip() for p in parts if p and p.strip()]
+
+
+MAX_QUERY_CHARS = 1000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; the only thing ever passed on to an index's query parser."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _day(value: str, end: bool) -> str:
+    """`2020`, `2020-05` or `2020-05-17` to an ISO day; the end of the period when `end`."""
+    from calendar import monthrange
+
+    parts = value.split("-")
+    if not (1 <= len(parts) <= 3 and all(p.isdigit() for p in parts) and len(parts[0]) == 4):
+        raise ValueError(value)
+    year = int(parts[0])
+    month = int(parts[1]) if len(parts) > 1 else (12 if end else 1)
+    day = int(parts[2]) if len(parts) > 2 else (monthrange(year, month)[1] if end else 1)
+    return datetime(year, month, day).date().isoformat()
+
+
+def parse_query(raw: str) -> "ParsedQuery":
+    """Read `"phrases"`, `author:`, `cat:`, `year:A..B`, `since:`, `until:` and `-term`; never raise on junk."""
+    from .errors import UsageError
+    from .models import Filters, ParsedQuery
+
+    notes: list[str] = []
+    text = _CONTROL.sub(" ", raw or "")
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS]
+        notes.append(f"query cut to its first {MAX_QUERY_CHARS} characters")
+    if text.count('"') % 2:
+        i = text.rfind('"')
+        text = text[:i] + " " + text[i + 1:]
+        notes.append("an unmatched quote was ignored")
+    terms: list[str] = []
+    phrases: list[tuple[str, ...]] = []
+    excluded: list[str] = []
+    since = until = None
+    cats: list[str] = []
+    authors: list[str] = []
+    for neg, op, quoted, bare in _TOKEN.findall(text):
+        value = (quoted if quoted or (op and not bare) else bare).strip()
+        op = op.lower()
+        if op in ("author", "au"):
+            if value:
+                authors.append(value)
+        elif op in ("cat", "category"):
+            cats += [c for c in re.split(r"[,\s]+", value) if c]
+        elif op in ("year", "since", "until", "date"):
+            try:
+                if op == "since":
+                    since = _day(value, end=False)
+                elif op == "until":
+                    until = _day(value, end=True)
+                else:
+                    lo, _, hi = value.partition("..")
+                    since = _day(lo, end=False) if lo else None
+                    until = _day(hi or lo, end=True) if (hi or not _) else None
+            except (ValueError, OverflowError):
+                raise UsageError(
+                    f"cannot read {op}:{value!r}; write year:2021, year:2020..2023, since:2024-05 or until:2024-05-31"
+                ) from None
+        else:
+            if op:  # an unknown `field:` is just words
+                value = f"{op} {value}"
+            toks = words(value)
+            if not toks:
+                continue
+            if neg:
+                excluded += toks
+            elif quoted and len(toks) > 1:
+                phrases.append(tuple(toks))
+            else:
+                terms += toks
+    if since and until and since > until:
+        raise UsageError(f"the date range is empty: since {since} is after until {until}")
+    return ParsedQuery(tuple(terms), tuple(phrases), tuple(excluded),
+                       Filters(since, until, tuple(cats), tuple(authors)), tuple(notes))
+
+
+def paper_text(title: str, abstract: str) -> str:
+    """The text a paper is embedded by: its title, then its abstract."""
+    return f"{title}. {abstract}" if abstract else title
+
+
+def highlight(text: str, query_words: set[str], width: int = 240) -> tuple[tuple[str, bool], ...]:
+    """A window of `text` around the densest query-word matches, split into (text, is_match) segments."""
+    if not text:
+        return ()
+    stems = {w[:5] for w in query_words if len(w) > 2}
+    spans = [m.span() for m in _WORD.finditer(text) if m.group(0).lower()[:5] in stems]
+    start = 0
+    if spans and len(text) > width:
+        best = max(range(len(spans)), key=lambda i: sum(1 for s in spans[i:] if s[0] < spans[i][0] + width))
+        start = max(0, spans[best][0] - 40)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+    end = min(len(text), start + width)
+    while end < len(text) and not text[end].isspace() and end - start < width + 30:
+        end += 1
+    segments: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
+    pos = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        if s > pos:
+            segments.append((text[pos:s], False))
+        segments.append((text[s:e], True))
+        pos = e
+    if pos < end:
+        segments.append((text[pos:end], False))
+    if end < len(text):
+        segments.append(("…", False))
+    return tuple(segments)

@@ -1,0 +1,302 @@
+"""Index files: a tantivy BM25 keyword index and a vector index (1-bit codes + float16 rescoring)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import MissingExtraError, StoreError
+from .models import Filters, Paper, ParsedQuery
+
+ANALYZER = "paper_en"
+FIELD_BOOSTS = {"title": 2.0, "abstract": 1.0, "authors": 0.5}
+EPOCH = date(1970, 1, 1)
+NO_DAY = -(2**31)
+MAX_CATS = 4
+
+
+def day_number(iso: str | None) -> int:
+    """Days since 1970 for a stored ISO date; papers without a date get a sentinel that no range admits."""
+    if not iso:
+        return NO_DAY
+    return (date.fromisoformat(iso[:10]) - EPOCH).days
+
+
+def _tantivy() -> Any:
+    try:
+        import tantivy
+    except ImportError:
+        raise MissingExtraError("the keyword index needs tantivy: pip install tantivy") from None
+    return tantivy
+
+
+class KeywordIndex:
+    """BM25 over title, abstract and authors (English stemming, stopwords dropped) with filter fields."""
+
+    def __init__(self, path: Path) -> None:
+        t = _tantivy()
+        self.t = t
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        builder = t.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        builder.add_text_field("title", tokenizer_name=ANALYZER)
+        builder.add_text_field("abstract", tokenizer_name=ANALYZER)
+        builder.add_text_field("authors", tokenizer_name="default")
+        builder.add_text_field("cats", tokenizer_name="raw")
+        builder.add_integer_field("day", indexed=True, fast=True)
+        self.schema = builder.build()
+        try:
+            self.index = t.Index(self.schema, path=str(path), reuse=True)
+        except ValueError as exc:
+            raise StoreError(f"the keyword index at {path} cannot be opened ({exc}); "
+                             "rebuild it with `paperscope index --rebuild`") from None
+        analyzer = (t.TextAnalyzerBuilder(t.Tokenizer.simple()).filter(t.Filter.remove_long(40))
+                    .filter(t.Filter.lowercase()).filter(t.Filter.ascii_fold())
+                    .filter(t.Filter.stopword("english")).filter(t.Filter.stemmer("english")).build())
+        self.index.register_tokenizer(ANALYZER, analyzer)
+        self.manifest_path = path / "paperscope.json"
+
+    def manifest(self) -> dict[str, Any]:
+        """What the index holds: the last store change it has seen."""
+        if self.manifest_path.exists():
+            return json.loads(self.manifest_path.read_text())
+        return {"last_seq": 0}
+
+    def upsert(self, papers: Sequence[Paper], last_seq: int) -> None:
+        """Replace or add these papers and record how far through the store's changes the index is."""
+        writer = self.index.writer(heap_size=256_000_000, num_threads=1)
+        for p in papers:
+            writer.delete_documents_by_term("id", p.id)
+            doc = self.t.Document()
+            doc.add_text("id", p.id)
+            doc.add_text("title", p.title)
+            doc.add_text("abstract", p.abstract)
+            doc.add_text("authors", " ; ".join(a.name for a in p.authors))
+            for c in p.categories:
+                doc.add_text("cats", c)
+            doc.add_integer("day", day_number(p.published))
+            writer.add_document(doc)
+        writer.commit()
+        writer.wait_merging_threads()
+        self.manifest_path.write_text(json.dumps({"last_seq": last_seq}))
+        self.index.reload()
+
+    def _filter_queries(self, f: Filters) -> list[Any]:
+        t, out = self.t, []
+        if f.since or f.until:
+            lo = day_number(f.since) if f.since else NO_DAY + 1
+            hi = day_number(f.until) if f.until else 2**31 - 1
+            out.append(t.Query.range_query(self.schema, "day", t.FieldType.Integer, lo, hi))
+        if f.categories:
+            out.append(t.Query.term_set_query(self.schema, "cats", list(f.categories)))
+        for author in f.authors:
+            toks = [w for w in _words(author)]
+            if toks:
+                out.append(t.Query.phrase_query(self.schema, "authors", toks) if len(toks) > 1
+                           else t.Query.term_query(self.schema, "authors", toks[0]))
+        return out
+
+    def search(self, pq: ParsedQuery, k: int) -> tuple[list[tuple[str, float]], int]:
+        """Top-k (id, BM25 score) for the parsed query with its filters applied inside the search."""
+        t = self.t
+        text = " ".join(list(pq.terms) + [f'"{" ".join(p)}"' for p in pq.phrases])  # \\w-only words: no syntax
+        clauses: list[tuple[Any, Any]] = []
+        if text:
+            clauses.append((t.Occur.Must, self.index.parse_query(
+                text, ["title", "abstract", "authors"], field_boosts=FIELD_BOOSTS)))
+        clauses += [(t.Occur.Must, t.Query.const_score_query(q, 0.0)) for q in self._filter_queries(pq.filters)]
+        if pq.excluded:
+            clauses.append((t.Occur.MustNot, self.index.parse_query(" ".join(pq.excluded), ["title", "abstract"])))
+        if not any(occ == t.Occur.Must for occ, _ in clauses):
+            return [], 0
+        searcher = self.index.searcher()
+        query = t.Query.boolean_query(clauses)
+        if text:
+            result = searcher.search(query, k)
+        else:  # filters only: newest first
+            result = searcher.search(query, k, order_by_field="day")
+        hits = [(searcher.doc(addr)["id"][0], float(score) if text else 0.0) for score, addr in result.hits]
+        return hits, int(result.count or 0)
+
+    def size_bytes(self) -> int:
+        """Bytes on disk."""
+        return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+
+
+def _words(text: str) -> list[str]:
+    from .text import words
+
+    return words(text)
+
+
+@dataclass
+class VectorIndex:
+    """Normalised vectors as float16 on disk (memory-mapped) and 1-bit codes in memory for candidates."""
+
+    path: Path
+    model: str
+    dim: int
+    ids: list[str]
+    rows: dict[str, int]
+    vectors: np.memmap | np.ndarray
+    codes: np.ndarray
+    days: np.ndarray
+    cats: np.ndarray
+    cat_vocab: dict[str, int]
+    last_seq: int
+    oversample: int = 40
+    exact_below: int = 20000
+    _faiss: Any = None
+
+    @classmethod
+    def open(cls, path: Path, model: str, dim: int) -> "VectorIndex":
+        """Open the index of this model, or an empty one; a different model or dimension is an error."""
+        manifest_path = path / "manifest.json"
+        if not manifest_path.exists():
+            return cls(path, model, dim, [], {}, np.zeros((0, dim), np.float16), np.zeros((0, dim // 8), np.uint8),
+                       np.zeros(0, np.int32), np.zeros((0, MAX_CATS), np.int16), {}, 0)
+        m = json.loads(manifest_path.read_text())
+        if m["model"] != model or m["dim"] != dim:
+            raise StoreError(f"the vector index at {path} holds {m['model']} ({m['dim']}-d) vectors, not {model} "
+                             f"({dim}-d); run `paperscope index --rebuild` after `paperscope embed`")
+        n = m["count"]
+        ids = (path / "ids.txt").read_text(encoding="utf-8").split("\n")[:n] if n else []
+        vectors = np.memmap(path / "vectors.f16", np.float16, "r", shape=(n, dim)) if n else np.zeros((0, dim), np.float16)
+        return cls(path, model, dim, ids, {pid: i for i, pid in enumerate(ids)}, vectors,
+                   np.fromfile(path / "codes.u8", np.uint8).reshape(n, dim // 8),
+                   np.fromfile(path / "days.i32", np.int32), np.fromfile(path / "cats.i16", np.int16).reshape(n, MAX_CATS),
+                   m["cat_vocab"], m["last_seq"])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _binary(self) -> Any:
+        if self._faiss is None:
+            try:
+                import faiss
+            except ImportError:
+                raise MissingExtraError("the vector index needs faiss: pip install faiss-cpu") from None
+            faiss.omp_set_num_threads(1)
+            self._faiss = faiss.IndexBinaryFlat(self.dim)
+            if len(self):
+                self._faiss.add(self.codes)
+        return self._faiss
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, papers: Sequence[Paper], last_seq: int) -> None:
+        """Overwrite known papers' rows, append new ones, and persist every file."""
+        vectors16 = vectors.astype(np.float16)
+        codes = np.packbits(vectors > 0, axis=1)
+        days = np.array([day_number(p.published) for p in papers], np.int32)
+        cats = np.full((len(papers), MAX_CATS), -1, np.int16)
+        for i, p in enumerate(papers):
+            for j, c in enumerate(p.categories[:MAX_CATS]):
+                cats[i, j] = self.cat_vocab.setdefault(c, len(self.cat_vocab))
+        known = [i for i, pid in enumerate(ids) if pid in self.rows]
+        new = [i for i, pid in enumerate(ids) if pid not in self.rows]
+        new = list({ids[i]: i for i in new}.values())  # a paper twice in one call keeps its last vector
+        self.path.mkdir(parents=True, exist_ok=True)
+        if known and len(self):
+            rows = np.array([self.rows[ids[i]] for i in known])
+            writable = np.memmap(self.path / "vectors.f16", np.float16, "r+", shape=(len(self), self.dim))
+            writable[rows] = vectors16[known]
+            writable.flush()
+            del writable
+            self.codes[rows], self.days[rows], self.cats[rows] = codes[known], days[known], cats[known]
+        with open(self.path / "vectors.f16", "ab") as fh:
+            fh.write(vectors16[new].tobytes())
+        for i in new:
+            self.rows[ids[i]] = len(self.ids)
+            self.ids.append(ids[i])
+        self.codes = np.concatenate([self.codes, codes[new]])
+        self.days = np.concatenate([self.days, days[new]])
+        self.cats = np.concatenate([self.cats, cats[new]])
+        self.codes.tofile(self.path / "codes.u8")
+        self.days.tofile(self.path / "days.i32")
+        self.cats.tofile(self.path / "cats.i16")
+        (self.path / "ids.txt").write_text("\n".join(self.ids), encoding="utf-8")
+        self.last_seq = last_seq
+        (self.path / "manifest.json").write_text(json.dumps({
+            "model": self.model, "dim": self.dim, "count": len(self), "last_seq": last_seq,
+            "cat_vocab": self.cat_vocab, "bits": 1, "rescoring": "float16"}))
+        n = len(self)
+        self.vectors = np.memmap(self.path / "vectors.f16", np.float16, "r", shape=(n, self.dim))
+        self._faiss = None
+
+    def mask(self, filters: Filters, author_ids: Sequence[str] | None = None) -> np.ndarray | None:
+        """Rows admitted by the filters (None: all rows), computed before any candidate search."""
+        if not filters:
+            return None
+        keep = np.ones(len(self), bool)
+        if filters.since:
+            keep &= self.days >= day_number(filters.since)
+        if filters.until:
+            keep &= (self.days <= day_number(filters.until)) & (self.days != NO_DAY)
+        if filters.categories:
+            codes = [self.cat_vocab[c] for c in filters.categories if c in self.cat_vocab]
+            keep &= np.isin(self.cats, codes).any(axis=1) if codes else False
+        if author_ids is not None:
+            by_author = np.zeros(len(self), bool)
+            by_author[[self.rows[i] for i in author_ids if i in self.rows]] = True
+            keep &= by_author
+        return keep
+
+    def vector(self, paper_id: str) -> np.ndarray | None:
+        """A stored paper's vector as float32, or None."""
+        row = self.rows.get(paper_id)
+        return None if row is None else np.asarray(self.vectors[row], np.float32)
+
+    def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None,
+               exclude: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """Top-k (id, cosine) by Hamming candidates then exact float rescoring; exact when the set is small."""
+        n = len(self)
+        if n == 0 or k <= 0:
+            return []
+        if mask is not None and exclude:
+            mask = mask.copy()
+        for pid in exclude:
+            if pid in self.rows:
+                if mask is None:
+                    mask = np.ones(n, bool)
+                mask[self.rows[pid]] = False
+        q = query.astype(np.float32).reshape(-1)
+        admitted = n if mask is None else int(mask.sum())
+        if admitted == 0:
+            return []
+        if admitted <= self.exact_below:
+            cand = np.arange(n) if mask is None else np.flatnonzero(mask)
+        else:
+            cand = self._candidates(q, min(k * self.oversample, admitted), mask)
+        scores = np.asarray(self.vectors[np.sort(cand)], np.float32) @ q
+        cand = np.sort(cand)
+        top = np.argsort(-scores)[:k]
+        return [(self.ids[cand[i]], float(scores[i])) for i in top]
+
+    def _candidates(self, q: np.ndarray, m: int, mask: np.ndarray | None) -> np.ndarray:
+        import faiss
+
+        code = np.packbits(q > 0).reshape(1, -1)
+        index = self._binary()
+        if mask is None:
+            _, idx = index.search(code, m)
+        else:
+            bitmap = np.packbits(mask, bitorder="little")
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap)))
+            _, idx = index.search(code, m, params=params)
+        found = idx[0]
+        return found[found >= 0]
+
+    def size_bytes(self) -> int:
+        """Bytes on disk."""
+        return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file()) if self.path.exists() else 0
+
+    @staticmethod
+    def remove(path: Path) -> None:
+        """Delete the index files (for a full rebuild)."""
+        shutil.rmtree(path, ignore_errors=True)

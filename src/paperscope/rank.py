@@ -1,0 +1,38 @@
+"""Ranking maths, pure: reciprocal-rank fusion, min-max score fusion, top-k."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+RRF_K = 60
+
+
+def rrf(rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal-rank fusion: score(d) = Σ_i w_i / (k + rank_i(d)), ranks from 1."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + w / (k + rank)
+    return scores
+
+
+def minmax_fusion(runs: Sequence[Sequence[tuple[str, float]]], weights: Sequence[float]) -> dict[str, float]:
+    """Convex combination of min-max normalised scores; a document missing from a run scores 0 there."""
+    scores: dict[str, float] = {}
+    for run, w in zip(runs, weights):
+        if not run:
+            continue
+        values = np.array([s for _, s in run], np.float64)
+        lo, hi = float(values.min()), float(values.max())
+        span = hi - lo or 1.0
+        for (doc, s) in run:
+            scores[doc] = scores.get(doc, 0.0) + w * (s - lo) / span
+    return scores
+
+
+def top(scores: dict[str, float], k: int, offset: int = 0) -> list[tuple[str, float]]:
+    """The k best (id, score) pairs after `offset`, ties broken by id for stable pages."""
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[offset:offset + k]

@@ -1,0 +1,138 @@
+"""Search, filters, query syntax and similar papers (unit level: a hashing embedder stands in for the model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperscope.errors import UsageError
+from paperscope.index import VectorIndex
+from paperscope.models import Filters, Paper
+from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+from paperscope.search import open_engine, search, similar
+from paperscope.text import parse_query
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def engine(settings, store, fake_embedder):
+    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    ingest(store, settings, "file", SourceOptions(path=DATA / "papers.csv"))
+    embed_papers(store, fake_embedder)
+    update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
+    return open_engine(store, settings, fake_embedder)
+
+
+def test_keyword_search_finds_stemmed_words_and_highlights(engine):
+    result = search(engine, "diphoton productions", mode="keyword")
+    assert result.hits[0].paper.id == "arxiv:0704.0001"
+    assert result.hits[0].reason == "keyword"
+    assert any(m and t.lower().startswith("diphoton") for t, m in result.hits[0].snippet)
+
+
+def test_hybrid_marks_reason_and_fuses_both_lists(engine):
+    result = search(engine, "diphoton production cross sections", k=5)
+    top = result.hits[0]
+    assert top.paper.id == "arxiv:0704.0001" and top.reason == "both"
+    assert top.keyword_rank == 1 and top.semantic_rank is not None
+
+
+def test_filters_apply_inside_candidate_search_not_after(engine, store):
+    # only a handful of papers are in math.CO; a post-filter of the global top 10 would return fewer
+    result = search(engine, "graph cat:math.CO", k=10, mode="semantic")
+    ids = [h.paper.id for h in result.hits]
+    assert ids and all("math.CO" in h.paper.categories for h in result.hits)
+    expected = sum(1 for p in store.iter_papers() if "math.CO" in p.categories)
+    assert len(ids) == min(10, expected)
+
+
+def test_date_and_author_filters(engine):
+    hits = search(engine, "author:Nadolsky", mode="keyword").hits
+    assert [h.paper.id for h in hits] == ["arxiv:0704.0001"]
+    dated = search(engine, "quark year:2007", k=50).hits
+    assert dated and all((h.paper.published or "").startswith("2007") for h in dated)
+    assert search(engine, "quark year:1999").hits == ()
+    sem = search(engine, "production author:\"P. M. Nadolsky\"", mode="semantic").hits
+    assert [h.paper.id for h in sem] == ["arxiv:0704.0001"]
+
+
+def test_exclusion_removes_papers_from_both_lists(engine):
+    def has_gluon(h):
+        return "gluon" in (h.paper.title + h.paper.abstract).lower()
+
+    assert any(has_gluon(h) for h in search(engine, "quark", k=50).hits)
+    without = search(engine, "quark -gluon", k=50).hits
+    assert without and not any(has_gluon(h) for h in without)
+
+
+@pytest.mark.parametrize("query", ['"unclosed phrase', "-", "author:", "a" * 10000, "x\x00\x1b[31m y",
+                                   "title:foo AND OR NOT (", "'; DROP TABLE papers; --", "cat: year: \"\"", "*?~^"])
+def test_malformed_queries_never_crash(engine, query):
+    result = search(engine, query)
+    assert result.total >= 0
+    assert engine.store.stats()["papers"] > 0
+
+
+def test_bad_date_filter_is_a_clear_error(engine):
+    with pytest.raises(UsageError, match="year:2020..2023"):
+        search(engine, "quark year:twenty")
+
+
+def test_query_syntax_reading():
+    pq = parse_query('binary "dense retrieval" author:"Ada Lovelace" cat:cs.IR year:2020..2023 -survey')
+    assert pq.terms == ("binary",) and pq.phrases == (("dense", "retrieval"),) and pq.excluded == ("survey",)
+    assert pq.filters == Filters("2020-01-01", "2023-12-31", ("cs.IR",), ("Ada Lovelace",))
+    assert parse_query("since:2024-02 until:2024-02").filters == Filters("2024-02-01", "2024-02-29")
+    assert "unmatched quote" in parse_query('stray " quote').notes[0]
+
+
+def test_phrase_query_requires_adjacent_words(engine):
+    loose = {h.paper.id for h in search(engine, "cross sections", mode="keyword", k=200).hits}
+    exact = {h.paper.id for h in search(engine, '"cross sections"', mode="keyword", k=200).hits}
+    assert exact and exact <= loose
+
+
+def test_similar_excludes_itself_and_honours_negatives_and_filters(engine):
+    hits = similar(engine, ["0704.0001"], k=5)
+    assert len(hits) == 5 and "arxiv:0704.0001" not in {h.paper.id for h in hits}
+    more = similar(engine, ["0704.0001", "0704.0002"], negatives=["0704.0003"], k=5)
+    assert {"arxiv:0704.0001", "arxiv:0704.0002", "arxiv:0704.0003"}.isdisjoint(h.paper.id for h in more)
+    filtered = similar(engine, ["0704.0001"], filters=Filters(categories=("hep-ph",)), k=5)
+    assert all("hep-ph" in h.paper.categories for h in filtered)
+
+
+def test_incremental_update_and_new_version_reindexes(engine, settings, store, fake_embedder):
+    store.upsert_papers([Paper(id="local:new", title="Quark gluon plasma thermometry", abstract="Thermometry.")])
+    assert embed_papers(store, fake_embedder) == 1
+    counts = update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
+    assert counts == {"keyword": 1, "vectors": 1}
+    fresh = open_engine(store, settings, fake_embedder)
+    assert search(fresh, "thermometry", mode="keyword").hits[0].paper.id == "local:new"
+    assert len(fresh.vectors) == 203
+
+
+def test_vector_index_refuses_another_model(tmp_path):
+    idx = VectorIndex.open(tmp_path, "m1", 16)
+    v = np.eye(16, dtype=np.float32)[:2]
+    idx.upsert(["a", "b"], v, [Paper(id="a", title="a"), Paper(id="b", title="b")], 2)
+    with pytest.raises(Exception, match="rebuild"):
+        VectorIndex.open(tmp_path, "m2", 16)
+
+
+def test_binary_candidates_with_rescoring_match_exact_search(tmp_path):
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(50, 64))
+    x = centers[rng.integers(0, 50, 30000)] + 0.6 * rng.normal(size=(30000, 64))
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    idx = VectorIndex.open(tmp_path, "m", 64)
+    idx.upsert([str(i) for i in range(len(x))], x, [Paper(id=str(i), title="t") for i in range(len(x))], 1)
+    idx.exact_below = 0
+    recalls = []
+    for q in x[:50] + 0.1 * rng.normal(size=(50, 64)).astype(np.float32):
+        exact = set(map(str, np.argsort(-(x @ q))[:10]))
+        got = {i for i, _ in idx.search(q, 10)}
+        recalls.append(len(exact & got) / 10)
+    assert np.mean(recalls) >= 0.9
