@@ -162,16 +162,21 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--query", default="compressing the key-value cache for long contexts", help="A first search to show.")
 @click.pass_context
-def demo(ctx: click.Context) -> None:
-    """The main job on the embedded default: ingest the bundled sample and show what is stored."""
+def demo(ctx: click.Context, query: str) -> None:
+    """The main job on the embedded default: ingest the bundled sample, embed, index, and search it."""
     on_batch, close = _progress("sample")
     try:
         report = ingest(_store(ctx), ctx.obj, "sample", SourceOptions(), on_batch=on_batch)
     finally:
         close()
     _print_report(report, False)
+    click.echo(f"embedded {_embed(ctx)} paper(s)")
+    _index(ctx, False)
     ctx.invoke(stats)
+    click.echo(f"\npaperscope search {query!r}")
+    ctx.invoke(search_cmd, query=query, mode="hybrid", k=5, offset=0, as_json=False)
 
 
 def _bar(desc: str, unit: str = "paper") -> Any:

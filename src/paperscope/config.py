@@ -37,10 +37,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("embed_batch", int, 64, "papers embedded and committed per batch"),
     Setting("embed_threads", int, 2, "compute threads for bulk embedding"),
     Setting("query_threads", int, 1, "compute threads for query embedding (one is fastest on a shared 2-core box)"),
-    Setting("fusion", str, "rrf", "hybrid fusion: 'rrf' (reciprocal rank) or 'minmax' (normalised scores)"),
+    Setting("fusion", str, "minmax", "hybrid fusion: 'minmax' (weighted normalised scores) or 'rrf' (reciprocal rank)"),
     Setting("rrf_k", int, 60, "the k of reciprocal-rank fusion"),
-    Setting("keyword_weight", float, 1.0, "weight of the keyword (BM25) list in hybrid fusion"),
-    Setting("semantic_weight", float, 1.0, "weight of the semantic (vector) list in hybrid fusion"),
+    Setting("keyword_weight", float, 0.55, "weight of the keyword (BM25) list in hybrid fusion"),
+    Setting("semantic_weight", float, 0.45, "weight of the semantic (vector) list in hybrid fusion"),
     Setting("candidates", int, 100, "candidates taken from each list before fusion"),
 )
 
@@ -123,4 +123,6 @@ def load_settings(
         if name != "home" and raw is not None:
             values[name] = _convert(known[name], raw, "override")
     values["home"] = home
+    if values["fusion"] not in ("minmax", "rrf"):
+        raise ConfigError(f"fusion={values['fusion']!r}: use 'minmax' or 'rrf'")
     return Settings(**{f.name: values[f.name] for f in fields(Settings)})

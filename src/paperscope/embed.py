@@ -38,6 +38,12 @@ class SentenceTransformerEmbedder:
                 "embedding needs torch and sentence-transformers: "
                 "pip install torch==2.13.0 && pip install -e '.[embed]'"
             ) from None
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:
+            pass
         torch.set_num_threads(max(1, threads))
         try:
             self.model = SentenceTransformer(path, device="cpu")

@@ -15,7 +15,8 @@ from .errors import MissingExtraError, StoreError
 from .models import Filters, Paper, ParsedQuery
 
 ANALYZER = "paper_en"
-FIELD_BOOSTS = {"title": 2.0, "abstract": 1.0, "authors": 0.5}
+# BM25 over one title+abstract field, plus a light extra title match (measured on SciFact, docs/DESIGN.md).
+FIELD_BOOSTS = {"text": 1.0, "title": 0.2, "authors": 0.5}
 EPOCH = date(1970, 1, 1)
 NO_DAY = -(2**31)
 MAX_CATS = 4
@@ -46,8 +47,8 @@ class KeywordIndex:
         path.mkdir(parents=True, exist_ok=True)
         builder = t.SchemaBuilder()
         builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        builder.add_text_field("text", tokenizer_name=ANALYZER)
         builder.add_text_field("title", tokenizer_name=ANALYZER)
-        builder.add_text_field("abstract", tokenizer_name=ANALYZER)
         builder.add_text_field("authors", tokenizer_name="default")
         builder.add_text_field("cats", tokenizer_name="raw")
         builder.add_integer_field("day", indexed=True, fast=True)
@@ -76,8 +77,8 @@ class KeywordIndex:
             writer.delete_documents_by_term("id", p.id)
             doc = self.t.Document()
             doc.add_text("id", p.id)
+            doc.add_text("text", f"{p.title} {p.abstract}")
             doc.add_text("title", p.title)
-            doc.add_text("abstract", p.abstract)
             doc.add_text("authors", " ; ".join(a.name for a in p.authors))
             for c in p.categories:
                 doc.add_text("cats", c)
@@ -110,10 +111,10 @@ class KeywordIndex:
         clauses: list[tuple[Any, Any]] = []
         if text:
             clauses.append((t.Occur.Must, self.index.parse_query(
-                text, ["title", "abstract", "authors"], field_boosts=FIELD_BOOSTS)))
+                text, list(FIELD_BOOSTS), field_boosts=FIELD_BOOSTS)))
         clauses += [(t.Occur.Must, t.Query.const_score_query(q, 0.0)) for q in self._filter_queries(pq.filters)]
         if pq.excluded:
-            clauses.append((t.Occur.MustNot, self.index.parse_query(" ".join(pq.excluded), ["title", "abstract"])))
+            clauses.append((t.Occur.MustNot, self.index.parse_query(" ".join(pq.excluded), ["text"])))
         if not any(occ == t.Occur.Must for occ, _ in clauses):
             return [], 0
         searcher = self.index.searcher()
