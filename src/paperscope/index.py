@@ -153,7 +153,7 @@ class VectorIndex:
     cat_vocab: dict[str, int]
     last_seq: int
     oversample: int = 40
-    exact_below: int = 20000
+    exact_below: int = 4000  # below this many admitted rows, exact float search is cheaper than candidates
     _faiss: Any = None
 
     @classmethod
