@@ -62,3 +62,9 @@ def test_settings_file_env_and_bad_values(tmp_path):
     (tmp_path / "paperscope.toml").write_text('colour = "blue"\n')
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):
         load_settings(tmp_path, environ={})
+
+
+def test_search_before_indexing_says_what_to_run(tmp_path):
+    run(tmp_path, "ingest", "file", str(DATA / "papers.csv"))
+    r = run(tmp_path, "search", "fusion")
+    assert r.exit_code == 2 and "run `paperscope update`" in r.stderr

@@ -150,7 +150,15 @@ def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Count papers per source and show each source's last successful ingest."""
-    data = _store(ctx).stats()
+    from .pipeline import index_paths, model_identity
+
+    store = _store(ctx)
+    data = store.stats()
+    settings: Settings = ctx.obj
+    name, _ = model_identity(settings)
+    data["models"] = [{"name": n, "dim": d, "vectors": c} for n, d, c in store.models()]
+    data["index_bytes"] = {p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+                           for p in index_paths(settings, name) if p.exists()}
     if as_json:
         _echo_json(data)
         return
@@ -159,6 +167,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"  {source}: {n}")
     for key, at in sorted(data["last_successful_ingest"].items()):
         click.echo(f"  last ok {key}: {at}")
+    for m in data["models"]:
+        click.echo(f"  model {m['name']} ({m['dim']}-d): {m['vectors']} vectors")
+    for index_name, size in data["index_bytes"].items():
+        click.echo(f"  index {index_name}: {size / 2**20:.1f} MiB")
 
 
 @main.command()

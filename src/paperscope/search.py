@@ -118,6 +118,8 @@ def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset
     if not 1 <= k <= 200 or offset < 0 or offset > 10000:
         raise UsageError("k must be 1..200 and offset 0..10000")
     pq = parse_query(query)
+    if engine.keyword.manifest()["last_seq"] == 0 and engine.store.max_seq() > 0:
+        raise UsageError("the search indexes are not built yet: run `paperscope update` (embed + index) first")
     depth = max(engine.settings.candidates, k + offset)
     scores, kw, sem, count = run_query(engine, pq, mode, depth)
     ranked = top(scores, k, offset)
