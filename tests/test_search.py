@@ -136,3 +136,22 @@ def test_binary_candidates_with_rescoring_match_exact_search(tmp_path):
         got = {i for i, _ in idx.search(q, 10)}
         recalls.append(len(exact & got) / 10)
     assert np.mean(recalls) >= 0.9
+
+
+def test_vector_index_appends_updates_and_survives_a_torn_append(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(6, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    papers = [Paper(id=str(i), title="t", categories=("cs.IR",)) for i in range(6)]
+    idx = VectorIndex.open(tmp_path, "m", 16)
+    idx.upsert(["0", "1", "2"], x[:3], papers[:3], 3)
+    idx.upsert(["1", "3"], x[[4, 3]], [papers[1], papers[3]], 5)  # "1" gets a new vector, "3" is new
+    with open(tmp_path / "codes.u8", "ab") as fh:  # a crash after appending, before the manifest
+        fh.write(b"\xff" * 10)
+    again = VectorIndex.open(tmp_path, "m", 16)
+    assert again.ids == ["0", "1", "2", "3"] and again.last_seq == 5
+    np.testing.assert_allclose(again.vector("1"), x[4], atol=1e-3)
+    again.upsert(["5"], x[5:6], papers[5:6], 6)
+    final = VectorIndex.open(tmp_path, "m", 16)
+    assert final.search(x[5], 1)[0][0] == "5" and final.search(x[4], 1)[0][0] == "1"
+    assert (tmp_path / "codes.u8").stat().st_size == 5 * 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -168,11 +169,18 @@ class VectorIndex:
             raise StoreError(f"the vector index at {path} holds {m['model']} ({m['dim']}-d) vectors, not {model} "
                              f"({dim}-d); run `paperscope index --rebuild` after `paperscope embed`")
         n = m["count"]
+        # a run that died between appending rows and writing the manifest leaves rows past `count`: cut them
+        for name, row_bytes in (("vectors.f16", 2 * dim), ("codes.u8", dim // 8), ("days.i32", 4), ("cats.i16", 2 * MAX_CATS)):
+            if (path / name).stat().st_size > n * row_bytes:
+                os.truncate(path / name, n * row_bytes)
         ids = (path / "ids.txt").read_text(encoding="utf-8").split("\n")[:n] if n else []
+        if n and (path / "ids.txt").stat().st_size > sum(len(i.encode()) + 1 for i in ids):
+            (path / "ids.txt").write_text("".join(i + "\n" for i in ids), encoding="utf-8")
         vectors = np.memmap(path / "vectors.f16", np.float16, "r", shape=(n, dim)) if n else np.zeros((0, dim), np.float16)
         return cls(path, model, dim, ids, {pid: i for i, pid in enumerate(ids)}, vectors,
-                   np.fromfile(path / "codes.u8", np.uint8).reshape(n, dim // 8),
-                   np.fromfile(path / "days.i32", np.int32), np.fromfile(path / "cats.i16", np.int16).reshape(n, MAX_CATS),
+                   np.fromfile(path / "codes.u8", np.uint8, count=n * (dim // 8)).reshape(n, dim // 8),
+                   np.fromfile(path / "days.i32", np.int32, count=n),
+                   np.fromfile(path / "cats.i16", np.int16, count=n * MAX_CATS).reshape(n, MAX_CATS),
                    m["cat_vocab"], m["last_seq"])
 
     def __len__(self) -> int:
@@ -203,32 +211,39 @@ class VectorIndex:
         new = [i for i, pid in enumerate(ids) if pid not in self.rows]
         new = list({ids[i]: i for i in new}.values())  # a paper twice in one call keeps its last vector
         self.path.mkdir(parents=True, exist_ok=True)
-        if known and len(self):
+        if known:  # overwrite rows in place, in memory and on disk
             rows = np.array([self.rows[ids[i]] for i in known])
-            writable = np.memmap(self.path / "vectors.f16", np.float16, "r+", shape=(len(self), self.dim))
-            writable[rows] = vectors16[known]
-            writable.flush()
-            del writable
             self.codes[rows], self.days[rows], self.cats[rows] = codes[known], days[known], cats[known]
-        with open(self.path / "vectors.f16", "ab") as fh:
-            fh.write(vectors16[new].tobytes())
-        for i in new:
-            self.rows[ids[i]] = len(self.ids)
-            self.ids.append(ids[i])
-        self.codes = np.concatenate([self.codes, codes[new]])
-        self.days = np.concatenate([self.days, days[new]])
-        self.cats = np.concatenate([self.cats, cats[new]])
-        self.codes.tofile(self.path / "codes.u8")
-        self.days.tofile(self.path / "days.i32")
-        self.cats.tofile(self.path / "cats.i16")
-        (self.path / "ids.txt").write_text("\n".join(self.ids), encoding="utf-8")
+            for name, array, values in (("vectors.f16", None, vectors16[known]), ("codes.u8", self.codes, None),
+                                        ("days.i32", self.days, None), ("cats.i16", self.cats, None)):
+                shape = (len(self), self.dim) if array is None else array.shape
+                dtype = np.float16 if array is None else array.dtype
+                on_disk = np.memmap(self.path / name, dtype, "r+", shape=shape)
+                on_disk[rows] = values if array is None else array[rows]
+                on_disk.flush()
+                del on_disk
+        if new:  # append only the new rows: cost proportional to the change, not the index
+            for name, values in (("vectors.f16", vectors16[new]), ("codes.u8", codes[new]),
+                                 ("days.i32", days[new]), ("cats.i16", cats[new])):
+                with open(self.path / name, "ab") as fh:
+                    fh.write(values.tobytes())
+            with open(self.path / "ids.txt", "a", encoding="utf-8") as fh:
+                fh.write("".join(ids[i] + "\n" for i in new))
+            for i in new:
+                self.rows[ids[i]] = len(self.ids)
+                self.ids.append(ids[i])
+            self.codes = np.concatenate([self.codes, codes[new]])
+            self.days = np.concatenate([self.days, days[new]])
+            self.cats = np.concatenate([self.cats, cats[new]])
         self.last_seq = last_seq
         (self.path / "manifest.json").write_text(json.dumps({
             "model": self.model, "dim": self.dim, "count": len(self), "last_seq": last_seq,
             "cat_vocab": self.cat_vocab, "bits": 1, "rescoring": "float16"}))
-        n = len(self)
-        self.vectors = np.memmap(self.path / "vectors.f16", np.float16, "r", shape=(n, self.dim))
-        self._faiss = None
+        self.vectors = np.memmap(self.path / "vectors.f16", np.float16, "r", shape=(len(self), self.dim))
+        if self._faiss is not None and new:
+            self._faiss.add(codes[new])
+        if known:
+            self._faiss = None
 
     def mask(self, filters: Filters, author_ids: Sequence[str] | None = None) -> np.ndarray | None:
         """Rows admitted by the filters (None: all rows), computed before any candidate search."""

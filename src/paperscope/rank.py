@@ -36,3 +36,16 @@ def minmax_fusion(runs: Sequence[Sequence[tuple[str, float]]], weights: Sequence
 def top(scores: dict[str, float], k: int, offset: int = 0) -> list[tuple[str, float]]:
     """The k best (id, score) pairs after `offset`, ties broken by id for stable pages."""
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[offset:offset + k]
+
+
+TRENDING_GRAVITY = 1.5
+TRENDING_WINDOW_DAYS = 30
+
+
+def trending_score(upvotes: float, stars: float, saves: float, age_hours: float) -> float:
+    """The one trending formula: (upvotes + 3·saves + ln(1 + stars) + 1) / (age_hours + 2)^1.5.
+
+    Upvotes (Hugging Face) and saves on this instance count linearly, saves more since they are local
+    intent; GitHub stars are heavy-tailed and count by their logarithm; age decays like Hacker News.
+    """
+    return (upvotes + 3.0 * saves + float(np.log1p(max(stars, 0.0))) + 1.0) / (max(age_hours, 0.0) + 2.0) ** TRENDING_GRAVITY

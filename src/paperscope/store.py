@@ -89,7 +89,11 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX embeddings_seq ON embeddings(model_id, seq);
     """,
+    """
+    CREATE INDEX papers_day ON papers(substr(coalesce(published, first_seen), 1, 10));
+    """,
 )
+_DAY = "substr(coalesce(published, first_seen), 1, 10)"
 
 
 def now_utc() -> str:
@@ -320,6 +324,35 @@ class Store:
             ).fetchall()
             out.update((r[0], _from_row(r)) for r in rows)
         return out
+
+    def papers_on_day(self, day: str, limit: int = 50, offset: int = 0) -> list[Paper]:
+        """Papers first published (or, lacking a date, first seen) on an ISO day, most upvoted first."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} = ?"
+            " ORDER BY coalesce(json_extract(signals, '$.upvotes[0]'), 0) DESC, published DESC, id"
+            " LIMIT ? OFFSET ?", (day, limit, offset)).fetchall()
+        return [_from_row(r) for r in rows]
+
+    def count_on_day(self, day: str) -> int:
+        """How many papers `papers_on_day` would list in all."""
+        return int(self.conn.execute(f"SELECT count(*) FROM papers WHERE {_DAY} = ?", (day,)).fetchone()[0])
+
+    def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
+        """The nearest earlier and later days that have papers (for previous/next links)."""
+        before = self.conn.execute(f"SELECT max({_DAY}) FROM papers WHERE {_DAY} < ?", (day,)).fetchone()[0]
+        after = self.conn.execute(f"SELECT min({_DAY}) FROM papers WHERE {_DAY} > ?", (day,)).fetchone()[0]
+        return before, after
+
+    def latest_day(self) -> str | None:
+        """The most recent day that has papers."""
+        return self.conn.execute(f"SELECT max({_DAY}) FROM papers").fetchone()[0]
+
+    def papers_since(self, iso: str, limit: int = 20000) -> list[Paper]:
+        """Papers published (or first seen) at or after an ISO time, for trending."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} >= ? ORDER BY {_DAY} DESC LIMIT ?",
+            (iso[:10], limit)).fetchall()
+        return [_from_row(r) for r in rows]
 
     def paper_ids_by_author(self, name: str) -> list[str]:
         """Ids of papers with an author of this name (case, dots and spacing ignored)."""

@@ -1,0 +1,32 @@
+"""Trending papers: recent signals decayed by age, with the formula kept in `rank.trending_score`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from .models import Paper
+from .rank import TRENDING_WINDOW_DAYS, trending_score
+from .store import Store
+
+
+def _age_hours(p: Paper, now: datetime) -> float:
+    stamp = p.published or p.first_seen
+    if not stamp:
+        return TRENDING_WINDOW_DAYS * 24.0
+    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (now - when).total_seconds() / 3600.0
+
+
+def trending(store: Store, limit: int = 30, now: datetime | None = None,
+             saves: dict[str, int] | None = None) -> list[tuple[Paper, float]]:
+    """The `limit` papers of the last 30 days with the highest trending score."""
+    now = now or datetime.now(timezone.utc)
+    since = (now - timedelta(days=TRENDING_WINDOW_DAYS)).isoformat()
+    saves = saves or {}
+    scored = []
+    for p in store.papers_since(since):
+        upvotes = p.signals["upvotes"].value if "upvotes" in p.signals else 0.0
+        stars = p.signals["github_stars"].value if "github_stars" in p.signals else 0.0
+        scored.append((p, trending_score(upvotes, stars, saves.get(p.id, 0), _age_hours(p, now))))
+    scored.sort(key=lambda ps: (-ps[1], ps[0].id))
+    return scored[:limit]

@@ -1,0 +1,131 @@
+"""The JSON API: search, similar, paper, daily, trending, stats (Hugging Face's paths and fields where they exist)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable, TypeVar
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from ..errors import UsageError
+from ..models import Hit, Paper
+from ..search import MODES, search, similar
+from ..text import parse_query
+from ..trending import trending
+from .app import MAX_PAGE, MAX_QUERY
+
+router = APIRouter(prefix="/api", tags=["api"])
+T = TypeVar("T")
+
+
+def locked(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run engine work under the process lock (one SQLite connection, one index reader)."""
+    with request.app.state.lock:
+        return fn(*args, **kwargs)
+
+
+def hf_paper(p: Paper) -> dict[str, Any]:
+    """A paper in Hugging Face's `paper` shape, plus paperscope's extra fields."""
+    def signal(name: str) -> int | None:
+        return int(p.signals[name].value) if name in p.signals else None
+
+    return {
+        "id": p.arxiv_id or p.id, "paperscopeId": p.id, "title": p.title, "summary": p.abstract,
+        "authors": [{"name": a.name, "affiliations": list(a.affiliations)} for a in p.authors],
+        "publishedAt": p.published or p.first_seen, "updatedAt": p.updated, "firstSeenAt": p.first_seen,
+        "upvotes": signal("upvotes") or 0, "githubRepo": p.links.get("code"), "githubStars": signal("github_stars"),
+        "projectPage": p.links.get("project"), "categories": list(p.categories),
+        "versions": [{"version": v.version, "created": v.created} for v in p.versions],
+        "doi": p.doi, "journalRef": p.journal_ref, "comments": p.comments, "license": p.license,
+        "links": p.links, "sources": list(p.sources),
+    }
+
+
+def hf_item(p: Paper) -> dict[str, Any]:
+    """A list item in Hugging Face's daily-papers / search shape."""
+    return {"paper": hf_paper(p), "title": p.title, "summary": p.abstract,
+            "publishedAt": p.published or p.first_seen, "numComments": 0, "thumbnail": None}
+
+
+def hit_json(h: Hit) -> dict[str, Any]:
+    """A search hit: the paper, its score, why it matched, and snippet segments to highlight."""
+    return {"paper": hf_paper(h.paper), "score": round(h.score, 6), "reason": h.reason,
+            "keywordRank": h.keyword_rank, "semanticRank": h.semantic_rank,
+            "snippet": [{"text": t, "match": m} for t, m in h.snippet]}
+
+
+Q = Query(..., min_length=1, max_length=MAX_QUERY, description="query in paperscope's syntax")
+
+
+@router.get("/search", summary="Hybrid search with filters and query syntax")
+def api_search(request: Request, q: str = Q, mode: str = Query("hybrid", pattern="^(hybrid|keyword|semantic)$"),
+               limit: int = Query(10, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=10000)) -> dict[str, Any]:
+    result = locked(request, search, request.app.state.engine, q, limit, mode, offset)
+    return {"query": q, "mode": mode, "total": result.total, "tookMs": round(result.took_ms, 2),
+            "notes": list(result.query.notes), "offset": offset, "hits": [hit_json(h) for h in result.hits]}
+
+
+@router.get("/papers/search", summary="Hugging Face-compatible paper search")
+def api_papers_search(request: Request, q: str = Q, limit: int = Query(50, ge=1, le=MAX_PAGE)) -> list[dict[str, Any]]:
+    result = locked(request, search, request.app.state.engine, q, limit, "hybrid", 0)
+    return [hf_item(h.paper) for h in result.hits]
+
+
+@router.get("/papers/{paper_id:path}", summary="One paper (Hugging Face-compatible)")
+def api_paper(request: Request, paper_id: str) -> dict[str, Any]:
+    return hf_paper(locked(request, request.app.state.engine.store.get_paper, paper_id))
+
+
+@router.get("/daily_papers", summary="Papers of a day (Hugging Face-compatible)")
+def api_daily(request: Request, date_: str | None = Query(None, alias="date", pattern=r"^\d{4}-\d{2}-\d{2}$"),
+              limit: int = Query(50, ge=1, le=MAX_PAGE), p: int = Query(0, ge=0, le=1000)) -> list[dict[str, Any]]:
+    store = request.app.state.engine.store
+    day = date_ or locked(request, store.latest_day) or date.today().isoformat()
+    return [hf_item(x) for x in locked(request, store.papers_on_day, day, limit, p * limit)]
+
+
+@router.get("/trending", summary="Trending papers (recent signals decayed by age)")
+def api_trending(request: Request, limit: int = Query(30, ge=1, le=MAX_PAGE)) -> list[dict[str, Any]]:
+    rows = locked(request, trending, request.app.state.engine.store, limit)
+    return [{**hf_item(p), "trendingScore": round(s, 6)} for p, s in rows]
+
+
+class SimilarRequest(BaseModel):
+    ids: list[str] = Field(..., min_length=1, max_length=100)
+    negatives: list[str] = Field(default_factory=list, max_length=100)
+    filter: str = Field("", max_length=MAX_QUERY, description="filters in query syntax, e.g. 'cat:cs.CL since:2024'")
+    limit: int = Field(10, ge=1, le=MAX_PAGE)
+
+
+@router.get("/similar/{paper_id:path}", summary="Papers similar to one paper")
+def api_similar_one(request: Request, paper_id: str, limit: int = Query(10, ge=1, le=MAX_PAGE),
+                    filter: str = Query("", max_length=MAX_QUERY)) -> list[dict[str, Any]]:
+    hits = locked(request, similar, request.app.state.engine, [paper_id], (), parse_query(filter).filters, limit)
+    return [hit_json(h) for h in hits]
+
+
+@router.post("/similar", summary="More like these (and less like those)")
+def api_similar(request: Request, body: SimilarRequest) -> list[dict[str, Any]]:
+    hits = locked(request, similar, request.app.state.engine, body.ids, body.negatives,
+                  parse_query(body.filter).filters, body.limit)
+    return [hit_json(h) for h in hits]
+
+
+@router.get("/stats", summary="About this instance")
+def api_stats(request: Request) -> dict[str, Any]:
+    engine = request.app.state.engine
+    data = locked(request, engine.store.stats)
+    data.pop("database", None)
+    data["models"] = [{"name": n, "dim": d, "vectors": c} for n, d, c in locked(request, engine.store.models)]
+    data["index_bytes"] = {"keyword": engine.keyword.size_bytes(), "vectors": engine.vectors.size_bytes()}
+    data["indexed_vectors"] = len(engine.vectors)
+    data["modes"] = list(MODES)
+    return data
+
+
+def check_mode(mode: str) -> str:
+    """A search mode or a UsageError naming the valid ones."""
+    if mode not in MODES:
+        raise UsageError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    return mode

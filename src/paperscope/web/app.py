@@ -1,0 +1,101 @@
+"""Build the FastAPI app once from the settings; errors are shaped here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..config import Settings
+from ..errors import NotFoundError, PaperscopeError, UsageError
+from ..search import Engine, open_engine
+from ..store import Store
+
+HERE = Path(__file__).parent
+log = logging.getLogger("paperscope.web")
+MAX_QUERY = 1000
+MAX_PAGE = 100
+
+
+def status_of(exc: Exception) -> int:
+    """HTTP status for an error of ours."""
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, UsageError):
+        return 400
+    return 500
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The app with its engine (store + indexes + lazily loaded model) opened once."""
+    from . import api, pages
+
+    app = FastAPI(title="paperscope", version=__version__,
+                  description="Search, daily and trending papers of a self-hosted paperscope instance. "
+                              "Paths under /api/ that Hugging Face's papers API also has keep its shapes.")
+    app.state.engine = engine or open_engine(Store(settings.db_path), settings)
+    app.state.lock = threading.Lock()  # one SQLite connection and one index reader per process
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.templates.env.globals["version"] = __version__
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    def respond(request: Request, status: int, message: str, code: str) -> Any:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, "code": code, "status": status}, status_code=status)
+        return app.state.templates.TemplateResponse(
+            request, "error.html", {"status": status, "message": message}, status_code=status)
+
+    @app.exception_handler(PaperscopeError)
+    async def paperscope_error(request: Request, exc: PaperscopeError) -> Any:
+        status = status_of(exc)
+        if status == 500:
+            log.error("request failed: %s", exc)
+        return respond(request, status, str(exc), type(exc).__name__)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Any:
+        parts = "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        return respond(request, 422, f"invalid request ({parts})", "ValidationError")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        return respond(request, exc.status_code, str(exc.detail), "HTTPError")
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Any:
+        log.exception("unexpected error on %s", request.url.path)
+        return respond(request, 500, "internal error; the server log has the details", "InternalError")
+
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run uvicorn on the app (the CLI's `paperscope serve`)."""
+    import os
+
+    import uvicorn
+
+    if workers > 1:
+        os.environ["PAPERSCOPE_HOME"] = str(settings.home)
+        uvicorn.run("paperscope.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning")
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def app_from_env() -> FastAPI:
+    """Factory for multi-worker uvicorn: each worker opens its own engine from the environment."""
+    from ..config import load_settings
+
+    return create_app(load_settings())
