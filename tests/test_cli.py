@@ -49,7 +49,7 @@ def test_ingest_problems_are_listed_on_stderr(tmp_path):
 
 
 def test_demo_ingests_the_bundled_sample(tmp_path):
-    r = run(tmp_path, "demo")
+    r = run(tmp_path, "demo", "--no-serve")
     assert r.exit_code == 0 and "564 added" in r.stdout and "564 papers" in r.stdout
 
 

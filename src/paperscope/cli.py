@@ -175,9 +175,11 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 @main.command()
 @click.option("--query", default="compressing the key-value cache for long contexts", help="A first search to show.")
+@click.option("--serve/--no-serve", "serve_after", default=True, help="Serve the web UI afterwards (default: yes).")
+@click.option("--port", default=8000, type=int, help="Port for the web UI.")
 @click.pass_context
-def demo(ctx: click.Context, query: str) -> None:
-    """The main job on the embedded default: ingest the bundled sample, embed, index, and search it."""
+def demo(ctx: click.Context, query: str, serve_after: bool, port: int) -> None:
+    """The main job on the embedded default: ingest the bundled sample, embed, index, search and serve it."""
     on_batch, close = _progress("sample")
     try:
         report = ingest(_store(ctx), ctx.obj, "sample", SourceOptions(), on_batch=on_batch)
@@ -189,6 +191,8 @@ def demo(ctx: click.Context, query: str) -> None:
     ctx.invoke(stats)
     click.echo(f"\npaperscope search {query!r}")
     ctx.invoke(search_cmd, query=query, mode="hybrid", k=5, offset=0, as_json=False)
+    if serve_after:
+        ctx.invoke(serve, host="127.0.0.1", port=port, workers=1)
 
 
 def _bar(desc: str, unit: str = "paper") -> Any:
@@ -362,3 +366,17 @@ def eval_cmd(ctx: click.Context, beir_dir: Path, split: str, as_json: bool) -> N
     click.echo(f"{'mode':<10} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8}   ({results['queries']} queries)")
     for mode, m in results["modes"].items():
         click.echo(f"{mode:<10} {m['ndcg@10']:>8.4f} {m['recall@100']:>8.4f} {m['mrr@10']:>8.4f}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Processes, each with its own engine (use the number of cores for throughput).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the web UI and the JSON API (OpenAPI docs at /docs)."""
+    from .web.app import serve as run
+
+    click.echo(f"paperscope serving {ctx.obj.home} on http://{host}:{port}/ (API docs at /docs)", err=True)
+    run(ctx.obj, host, port, workers)

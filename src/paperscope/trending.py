@@ -19,8 +19,11 @@ def _age_hours(p: Paper, now: datetime) -> float:
 
 def trending(store: Store, limit: int = 30, now: datetime | None = None,
              saves: dict[str, int] | None = None) -> list[tuple[Paper, float]]:
-    """The `limit` papers of the last 30 days with the highest trending score."""
+    """The `limit` papers of the 30 days up to now (or up to the newest paper, if the store is older)."""
     now = now or datetime.now(timezone.utc)
+    latest = store.latest_day()
+    if latest:
+        now = min(now, datetime.fromisoformat(latest).replace(tzinfo=timezone.utc) + timedelta(days=1))
     since = (now - timedelta(days=TRENDING_WINDOW_DAYS)).isoformat()
     saves = saves or {}
     scored = []
