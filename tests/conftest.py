@@ -134,3 +134,69 @@ class HashingEmbedder:
 @pytest.fixture
 def fake_embedder() -> HashingEmbedder:
     return HashingEmbedder()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+XSS_TITLE = 'A <script>alert("pwned")</script> title & <b>friends</b>'
+
+
+@pytest.fixture(scope="session")
+def served_home(tmp_path_factory) -> Path:
+    """A data dir built by the real CLI with the real model: snapshot sample, an ML paper set, a hostile title."""
+    import json
+    import subprocess
+    import sys
+
+    home = tmp_path_factory.mktemp("served")
+    extra = home / "extra.jsonl"
+    extra.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "xss", "title": XSS_TITLE, "abstract": "An abstract with <img src=x onerror=alert(1)> markup.",
+         "published": "2024-05-02", "categories": "cs.CR"},
+        {"arxiv_id": "2405.00001", "title": "Dense Retrieval with Binary Embeddings", "published": "2024-05-01",
+         "abstract": "We show that 1-bit embeddings with float rescoring keep retrieval quality while cutting memory.",
+         "authors": ["Ada Lovelace", "Csaba Balázs"], "categories": "cs.IR cs.CL", "upvotes": 42,
+         "code": "https://github.com/example/binary-retrieval"},
+        {"arxiv_id": "2405.00002", "title": "Reciprocal Rank Fusion Revisited", "published": "2024-05-01",
+         "abstract": "Fusing keyword and vector rankings by reciprocal rank is hard to beat for retrieval.",
+         "authors": ["Alan Turing"], "categories": "cs.IR", "upvotes": 7},
+    ]) + "\n")
+    run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
+    subprocess.run(run + ["ingest", "snapshot", str(DATA / "arxiv-snapshot-sample.jsonl")], check=True, capture_output=True)
+    subprocess.run(run + ["ingest", "file", str(extra)], check=True, capture_output=True)
+    done = subprocess.run(run + ["update"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return home
+
+
+@pytest.fixture(scope="session")
+def server_url(served_home: Path) -> Iterator[str]:
+    """`paperscope serve` as a real process on a free loopback port."""
+    import subprocess
+    import sys
+
+    import requests
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "paperscope", "--data-dir", str(served_home), "serve",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/api/stats", timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)

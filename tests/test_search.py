@@ -155,3 +155,23 @@ def test_vector_index_appends_updates_and_survives_a_torn_append(tmp_path):
     final = VectorIndex.open(tmp_path, "m", 16)
     assert final.search(x[5], 1)[0][0] == "5" and final.search(x[4], 1)[0][0] == "1"
     assert (tmp_path / "codes.u8").stat().st_size == 5 * 2
+
+
+@pytest.mark.parametrize("share", [0.5, 0.05, 0.002])
+def test_filtered_candidates_match_exact_filtered_search(tmp_path, share):
+    rng = np.random.default_rng(2)
+    centers = rng.normal(size=(40, 64))
+    x = centers[rng.integers(0, 40, 20000)] + 0.6 * rng.normal(size=(20000, 64))
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    idx = VectorIndex.open(tmp_path, "m", 64)
+    idx.upsert([str(i) for i in range(len(x))], x, [Paper(id=str(i), title="t") for i in range(len(x))], 1)
+    idx.exact_below = 0  # force the candidate paths (over-fetch for broad masks, admitted subset for narrow)
+    mask = rng.random(len(x)) < share
+    recalls = []
+    for q in x[:30]:
+        admitted = np.flatnonzero(mask)
+        exact = {str(i) for i in admitted[np.argsort(-(x[admitted] @ q))[:10]]}
+        got = idx.search(q, 10, mask)
+        assert all(mask[int(i)] for i, _ in got)
+        recalls.append(len(exact & {i for i, _ in got}) / len(exact))
+    assert np.mean(recalls) >= 0.9
