@@ -293,7 +293,8 @@ class VectorIndex:
         if admitted <= self.exact_below:
             cand = np.arange(n) if mask is None else np.flatnonzero(mask)
         else:
-            cand = self._candidates(q, min(k * self.oversample, admitted), mask)
+            # 40x candidates for the head (top 10: recall 1.0 on real vectors), 4x for a long fusion list
+            cand = self._candidates(q, min(max(10 * self.oversample, 4 * k), admitted), mask)
         scores = np.asarray(self.vectors[np.sort(cand)], np.float32) @ q
         cand = np.sort(cand)
         top = np.argsort(-scores)[:k]

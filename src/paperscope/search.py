@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -31,12 +32,26 @@ class Engine:
     vectors: VectorIndex
     _embedder: Embedder | None = None
 
+    _query_cache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
+
     @property
     def embedder(self) -> Embedder:
         """The query embedder, loaded on first use (one thread: queries share the box)."""
         if self._embedder is None:
             self._embedder = load_embedder(self.settings.model, self.settings.query_threads)
         return self._embedder
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """A query's vector, remembered for the last 1,024 queries (paging re-runs the same query)."""
+        vec = self._query_cache.get(text)
+        if vec is None:
+            vec = self.embedder.embed([text])[0]
+            self._query_cache[text] = vec
+            if len(self._query_cache) > 1024:
+                self._query_cache.popitem(last=False)
+        else:
+            self._query_cache.move_to_end(text)
+        return vec
 
 
 def open_engine(store: Store, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -58,7 +73,7 @@ def _author_ids(engine: Engine, filters: Filters) -> list[str] | None:
 def _semantic(engine: Engine, pq: ParsedQuery, depth: int) -> list[tuple[str, float]]:
     if not pq.text:
         return []
-    qvec = engine.embedder.embed([pq.text])[0]
+    qvec = engine.embed_query(pq.text)
     mask = engine.vectors.mask(pq.filters, _author_ids(engine, pq.filters))
     hits = engine.vectors.search(qvec, depth, mask)
     if pq.excluded and hits:
