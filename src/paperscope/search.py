@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .config import Settings
-from .embed import Embedder, load_embedder
+from .embed import Embedder, load_query_embedder
 from .errors import NotFoundError, UsageError
 from .index import KeywordIndex, VectorIndex
 from .models import Filters, Hit, Paper, ParsedQuery, SearchResult
@@ -38,7 +38,7 @@ class Engine:
     def embedder(self) -> Embedder:
         """The query embedder, loaded on first use (one thread: queries share the box)."""
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model, self.settings.query_threads)
+            self._embedder = load_query_embedder(self.settings.model, self.settings.query_threads)
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:

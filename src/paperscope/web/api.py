@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any, Callable, TypeVar
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ..errors import UsageError
@@ -60,10 +61,11 @@ Q = Query(..., min_length=1, max_length=MAX_QUERY, description="query in papersc
 
 @router.get("/search", summary="Hybrid search with filters and query syntax")
 def api_search(request: Request, q: str = Q, mode: str = Query("hybrid", pattern="^(hybrid|keyword|semantic)$"),
-               limit: int = Query(10, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=10000)) -> dict[str, Any]:
+               limit: int = Query(10, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=10000)) -> JSONResponse:
     result = locked(request, search, request.app.state.engine, q, limit, mode, offset)
-    return {"query": q, "mode": mode, "total": result.total, "tookMs": round(result.took_ms, 2),
-            "notes": list(result.query.notes), "offset": offset, "hits": [hit_json(h) for h in result.hits]}
+    return JSONResponse({"query": q, "mode": mode, "total": result.total, "tookMs": round(result.took_ms, 2),
+                         "notes": list(result.query.notes), "offset": offset,
+                         "hits": [hit_json(h) for h in result.hits]})  # plain JSON: no re-encoding pass
 
 
 @router.get("/papers/search", summary="Hugging Face-compatible paper search")
