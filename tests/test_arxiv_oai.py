@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paperscope.errors import SourceError
+from paperscope.errors import NotFoundError, SourceError
 from paperscope.pipeline import SourceOptions, ingest
 
 
@@ -38,7 +38,7 @@ def test_oai_record_fields_affiliations_latex_and_no_abstract(server, settings, 
     assert html.abstract == "We derive linear attention; see $\\alpha < 1$."
     assert html.authors[0].name == "Erwin Schrödinger"
     assert store.get_paper("doi:10.1145/1234567.8901234").id == "arxiv:2405.00002"
-    with pytest.raises(Exception):
+    with pytest.raises(NotFoundError):
         store.get_paper("2405.00099")  # deleted record is not stored
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from paperscope.models import Paper, Signal
+from paperscope.models import Paper
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
 from paperscope.search import open_engine
 from paperscope.web.app import create_app

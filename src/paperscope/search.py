@@ -143,7 +143,10 @@ def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset
     return SearchResult(tuple(hits), total, (time.perf_counter() - started) * 1000, pq, mode)
 
 
-def similar(engine: Engine, ids: Sequence[str], negatives: Sequence[str] = (), filters: Filters = Filters(),
+NO_FILTERS = Filters()
+
+
+def similar(engine: Engine, ids: Sequence[str], negatives: Sequence[str] = (), filters: Filters = NO_FILTERS,
             k: int = 10) -> list[Hit]:
     """Papers nearest to the given papers' vectors (minus the negatives'), with the usual filters."""
     def vectors_of(refs: Sequence[str]) -> list[np.ndarray]:

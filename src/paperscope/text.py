@@ -7,6 +7,10 @@ import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import ParsedQuery
 
 # Inline formatting tags some feeds put in titles/abstracts; anything else (e.g. <script>) stays as
 # literal text and is escaped when rendered.
