@@ -82,3 +82,19 @@ def test_onnx_query_embedder_matches_the_torch_model():
     onnx, torch = OnnxMiniLMEmbedder(1).embed(texts), load_embedder("default", 2).embed(texts)
     assert onnx.shape == torch.shape == (2, 384)
     assert np.all((onnx * torch).sum(axis=1) >= 0.995)
+
+
+def test_recommendations_from_a_library_stay_on_topic(engine):
+    from paperscope.recommend import recommend
+
+    users = engine.store.users
+    ada = users.create("ada@example.org", None)
+    quantization = ["local:lp-dcbdc156fc", "local:lp-b824e079f0", "local:lp-0c68d3be7a", "local:lp-f60d265923",
+                    "local:lp-8fc5d3de74"]  # BitNet, ternary NLG, KVQuant, HAWQ-V3, QuEST
+    users.save(ada.id, quantization[0], ["quant"])
+    for pid in quantization[1:]:
+        users.save(ada.id, pid, ["quant"])
+    recs = recommend(engine, ada.id, "quant", k=10)
+    text = " ".join((r.paper.title + " " + r.paper.abstract).lower() for r in recs)
+    assert sum(("quantiz" in (r.paper.title + r.paper.abstract).lower()) or ("binar" in r.paper.abstract.lower())
+               for r in recs) >= 6, text[:500]

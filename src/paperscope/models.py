@@ -143,3 +143,32 @@ class SearchResult:
     took_ms: float
     query: ParsedQuery
     mode: str
+
+
+@dataclass(frozen=True)
+class User:
+    """An account on a server instance, with its digest preferences and private tokens."""
+
+    id: int
+    email: str
+    role: str
+    created_at: str
+    feed_token: str
+    unsubscribe_token: str
+    digest_frequency: str = "weekly"  # daily | weekly | off
+    digest_tags: tuple[str, ...] = ()  # empty: the whole library
+    digest_size: int = 10
+    digest_trending: bool = False
+    webhook_url: str | None = None
+    last_digest_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PaperState:
+    """One user's marks on one paper: note, read, hidden, vote (+1/-1/0), and its tags."""
+
+    note: str | None = None
+    read_at: str | None = None
+    hidden: bool = False
+    vote: int = 0
+    tags: tuple[str, ...] = ()

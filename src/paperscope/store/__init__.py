@@ -8,12 +8,15 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from .errors import NotFoundError, StoreError
-from .merge import merge
-from .models import Author, Batch, Paper, Problem, Signal, Version
-from .text import canonical_id, normalise_doi, parse_arxiv_id
+from ..errors import NotFoundError, StoreError
+from ..merge import merge
+from ..models import Author, Batch, Paper, Problem, Signal, Version
+from ..text import canonical_id, normalise_doi, parse_arxiv_id
+
+if TYPE_CHECKING:
+    from .users import UserStore
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -92,6 +95,64 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX papers_day ON papers(substr(coalesce(published, first_seen), 1, 10));
     """,
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT,
+        role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user')),
+        created_at TEXT NOT NULL,
+        api_token_hash TEXT UNIQUE,
+        feed_token TEXT NOT NULL UNIQUE,
+        unsubscribe_token TEXT NOT NULL UNIQUE,
+        digest_frequency TEXT NOT NULL DEFAULT 'weekly' CHECK (digest_frequency IN ('daily', 'weekly', 'off')),
+        digest_tags TEXT NOT NULL DEFAULT '[]',
+        digest_size INTEGER NOT NULL DEFAULT 10,
+        digest_trending INTEGER NOT NULL DEFAULT 0,
+        webhook_url TEXT,
+        last_digest_at TEXT
+    );
+    CREATE TABLE library (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, tag, paper_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX library_paper ON library(user_id, paper_id);
+    CREATE TABLE paper_state (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        note TEXT,
+        read_at TEXT,
+        hidden INTEGER NOT NULL DEFAULT 0,
+        vote INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, paper_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE digest_sent (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL,
+        outbox_id INTEGER NOT NULL,
+        PRIMARY KEY (user_id, paper_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE digest_outbox (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        message BLOB NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at TEXT
+    );
+    CREATE TABLE saved_searches (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        query TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 )
 _DAY = "substr(coalesce(published, first_seen), 1, 10)"
 
@@ -152,6 +213,30 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the database at {path}: {exc}; check the path and its permissions") from None
         self.path = path
+
+    @property
+    def users(self) -> "UserStore":
+        """Accounts, libraries, votes and digests: the per-user half of the store."""
+        from .users import UserStore
+
+        return UserStore(self)
+
+    def paper_count(self) -> int:
+        """How many papers are stored."""
+        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def random_paper_ids(self, n: int, seed: int = 0) -> list[str]:
+        """A reproducible random sample of paper ids (background negatives for recommendations)."""
+        total = self.max_seq()
+        if total == 0:
+            return []
+        import random
+
+        rng = random.Random(seed)
+        seqs = sorted({rng.randint(1, total) for _ in range(n * 2)})[: n * 2]
+        rows = self.conn.execute(
+            f"SELECT id FROM papers WHERE seq IN ({','.join('?' * len(seqs))})", seqs).fetchall()
+        return [r[0] for r in rows][:n]
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
@@ -353,6 +438,11 @@ class Store:
             f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} >= ? ORDER BY {_DAY} DESC LIMIT ?",
             (iso[:10], limit)).fetchall()
         return [_from_row(r) for r in rows]
+
+    def ids_first_seen_since(self, iso: str, limit: int = 200000) -> list[str]:
+        """Ids of papers this instance first saw at or after an ISO time (new for digests)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM papers WHERE first_seen >= ? ORDER BY first_seen DESC LIMIT ?", (iso, limit))]
 
     def paper_ids_by_author(self, name: str) -> list[str]:
         """Ids of papers with an author of this name (case, dots and spacing ignored)."""
