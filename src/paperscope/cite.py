@@ -37,3 +37,24 @@ def to_bibtex(p: Paper) -> str:
     kind = "article" if p.journal_ref else "misc"
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields if v)
     return f"@{kind}{{{bibtex_key(p)},\n{body}\n}}"
+
+
+def to_ris(p: Paper) -> str:
+    """An RIS record (Zotero, EndNote, Mendeley import)."""
+    lines = ["TY  - JOUR" if p.journal_ref else "TY  - PREP", f"TI  - {p.title}"]
+    lines += [f"AU  - {a.name}" for a in p.authors]
+    if p.published:
+        lines += [f"PY  - {p.published[:4]}", f"DA  - {p.published[:10].replace('-', '/')}"]
+    if p.abstract:
+        lines.append(f"AB  - {p.abstract}")
+    if p.doi:
+        lines.append(f"DO  - {p.doi}")
+    if p.journal_ref:
+        lines.append(f"JO  - {p.journal_ref}")
+    if p.links.get("abs"):
+        lines.append(f"UR  - {p.links['abs']}")
+    if p.arxiv_id:
+        lines.append(f"M1  - arXiv:{p.arxiv_id}")
+    lines += [f"KW  - {c}" for c in p.categories]
+    lines.append("ER  - ")
+    return "\n".join(" ".join(line.split("\n")) for line in lines)

@@ -42,6 +42,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("keyword_weight", float, 0.55, "weight of the keyword (BM25) list in hybrid fusion"),
     Setting("semantic_weight", float, 0.45, "weight of the semantic (vector) list in hybrid fusion"),
     Setting("candidates", int, 100, "candidates taken from each list before fusion"),
+    Setting("signup", str, "admin", "who creates accounts: 'open' (anyone signs up) or 'admin' (`paperscope user add`)"),
+    Setting("base_url", str, "http://127.0.0.1:8000", "public URL of this instance, for links in mails and feeds"),
+    Setting("smtp_host", str, "localhost", "SMTP server for digests"),
+    Setting("smtp_port", int, 587, "SMTP port"),
+    Setting("smtp_security", str, "starttls", "SMTP transport security: 'starttls', 'tls' or 'none'"),
+    Setting("smtp_user", str, "", "SMTP login (empty: no authentication)"),
+    Setting("smtp_password", str, "", "SMTP password"),
+    Setting("mail_from", str, "paperscope <paperscope@localhost>", "From: address of digests"),
 )
 
 
@@ -69,6 +77,14 @@ class Settings:
     keyword_weight: float
     semantic_weight: float
     candidates: int
+    signup: str
+    base_url: str
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_user: str
+    smtp_password: str
+    mail_from: str
 
     @property
     def db_path(self) -> Path:
@@ -123,6 +139,8 @@ def load_settings(
         if name != "home" and raw is not None:
             values[name] = _convert(known[name], raw, "override")
     values["home"] = home
-    if values["fusion"] not in ("minmax", "rrf"):
-        raise ConfigError(f"fusion={values['fusion']!r}: use 'minmax' or 'rrf'")
+    for name, allowed in (("fusion", ("minmax", "rrf")), ("signup", ("open", "admin")),
+                          ("smtp_security", ("starttls", "tls", "none"))):
+        if values[name] not in allowed:
+            raise ConfigError(f"{name}={values[name]!r}: use one of {', '.join(allowed)}")
     return Settings(**{f.name: values[f.name] for f in fields(Settings)})

@@ -1,0 +1,183 @@
+"""Email digests: compose per due user, queue atomically (no paper twice), send over SMTP, retry later."""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .config import Settings
+from .errors import UsageError
+from .models import Paper, User
+from .recommend import recommend
+from .search import Engine
+from .trending import trending
+
+log = logging.getLogger("paperscope.digest")
+INTERVAL = {"daily": timedelta(hours=20), "weekly": timedelta(days=6, hours=20)}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One paper in a digest and the sentence that says why it is there."""
+
+    paper: Paper
+    why: str
+
+
+@dataclass
+class DigestReport:
+    """What one `digest send` run did."""
+
+    composed: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped_empty: int = 0
+    written: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _templates() -> Any:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+                       autoescape=select_autoescape(["html"]))
+
+
+def is_due(user: User, now: datetime) -> bool:
+    """Whether this user's digest should go out now."""
+    if user.digest_frequency == "off":
+        return False
+    if not user.last_digest_at:
+        return True
+    last = datetime.fromisoformat(user.last_digest_at.replace("Z", "+00:00"))
+    return now - last >= INTERVAL[user.digest_frequency]
+
+
+def select(engine: Engine, user: User, now: datetime) -> list[Item]:
+    """The papers for this user's next digest: new since the last one, ranked by their model, never resent."""
+    since = user.last_digest_at or (now - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sent = engine.store.users.already_sent(user.id)
+    new = [i for i in engine.store.ids_first_seen_since(since) if i not in sent]
+    items: list[Item] = []
+    seen: set[str] = set()
+    for tag in user.digest_tags or (None,):
+        try:
+            recs = recommend(engine, user.id, tag, k=user.digest_size, candidates=new, exclude=list(sent))
+        except UsageError:
+            continue  # nothing saved under this tag yet
+        for r in recs:
+            if r.paper.id not in seen:
+                seen.add(r.paper.id)
+                near = "; ".join(p.title[:80] for p in r.because)
+                items.append(Item(r.paper, f"{'In ' + tag + ': ' if tag else ''}close to {near}"))
+    items = items[: user.digest_size]
+    if user.digest_trending:
+        new_set = set(new)
+        for paper, _ in trending(engine.store, 50, now):
+            if len(items) >= user.digest_size + 3:
+                break
+            if paper.id in new_set and paper.id not in seen:
+                seen.add(paper.id)
+                items.append(Item(paper, "Trending on this instance"))
+    return items
+
+
+def compose(settings: Settings, user: User, items: list[Item]) -> EmailMessage:
+    """The digest mail: text and HTML, one-click unsubscribe (RFC 8058), header-safe by construction."""
+    env = _templates()
+    base = settings.base_url.rstrip("/")
+    unsubscribe = f"{base}/unsubscribe/{user.unsubscribe_token}"
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = settings.mail_from
+    msg["To"] = user.email
+    msg["Subject"] = f"paperscope: {len(items)} new paper{'s' if len(items) != 1 else ''}" + (
+        f" in {', '.join(user.digest_tags)}" if user.digest_tags else "")
+    msg["Message-ID"] = make_msgid(domain=urlsplit(base).hostname or "paperscope.local")
+    msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    context = {"papers": items, "base": base, "unsubscribe": unsubscribe}
+    msg.set_content(env.get_template("digest.txt").render(**context))
+    msg.add_alternative(env.get_template("digest.html").render(**context), subtype="html")
+    return msg
+
+
+def smtp_send(settings: Settings, message: bytes, to: str) -> None:
+    """Deliver one message; any failure raises so the outbox keeps it for the next run."""
+    context = ssl.create_default_context()
+    if settings.smtp_security == "tls":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=30, context=context)
+    else:
+        server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30)
+    with server:
+        if settings.smtp_security == "starttls":
+            server.starttls(context=context)
+        if settings.smtp_user:
+            server.login(settings.smtp_user, settings.smtp_password)
+        server.sendmail(_address(settings.mail_from), [to], message)
+
+
+def _address(value: str) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(value)[1]
+
+
+def post_webhook(url: str, user: User, items: list[Item]) -> None:
+    """Tell a chat tool about the digest (best effort: a failing hook never blocks the mail)."""
+    import requests
+
+    payload = {"text": f"{len(items)} new papers", "papers": [
+        {"id": i.paper.id, "title": i.paper.title, "why": i.why, "url": i.paper.links.get("abs")} for i in items]}
+    try:
+        requests.post(url, data=json.dumps(payload), headers={"Content-Type": "application/json"}, timeout=10)
+    except requests.RequestException as exc:
+        log.warning("webhook for user %s failed: %s", user.id, exc)
+
+
+def run(engine: Engine, settings: Settings, now: datetime | None = None, dry_run: Path | None = None,
+        send: Callable[[Settings, bytes, str], None] = smtp_send) -> DigestReport:
+    """Compose digests for every due user, then send everything pending (earlier failures included)."""
+    now = now or datetime.now(timezone.utc)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    report = DigestReport()
+    users = engine.store.users
+    for user in users.all():
+        if not is_due(user, now):
+            continue
+        items = select(engine, user, now)
+        if not items:
+            report.skipped_empty += 1
+            continue
+        message = compose(settings, user, items)
+        report.composed += 1
+        if dry_run is not None:
+            dry_run.mkdir(parents=True, exist_ok=True)
+            path = dry_run / f"digest-{user.id}-{now.strftime('%Y%m%dT%H%M%S')}.eml"
+            path.write_bytes(message.as_bytes())
+            report.written.append(str(path))
+            continue
+        users.queue_digest(user.id, message.as_bytes(), [i.paper.id for i in items], stamp)
+        if user.webhook_url:
+            post_webhook(user.webhook_url, user, items)
+    if dry_run is None:
+        for outbox_id, user_id, message_bytes, _attempts in users.pending_digests():
+            try:
+                send(settings, message_bytes, users.get(user_id).email)
+            except (smtplib.SMTPException, OSError) as exc:
+                users.digest_result(outbox_id, f"{type(exc).__name__}: {exc}", stamp)
+                report.failed += 1
+                report.errors.append(f"user {user_id}: {exc}")
+                continue
+            users.digest_result(outbox_id, None, stamp)
+            report.sent += 1
+    return report
