@@ -7,17 +7,11 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import PaperscopeError, UsageError
+from .errors import AuthError, UsageError
 from .models import User
 from .store import Store
 
 MIN_PASSWORD = 8
-
-
-class AuthError(PaperscopeError):
-    """Wrong email or password, or a missing or revoked token."""
-
-    exit_code = 7
 
 
 def _hasher():  # type: ignore[no-untyped-def]

@@ -52,3 +52,13 @@ class MissingExtraError(PaperscopeError):
     """An optional dependency is not installed; the message names the pip command."""
 
     exit_code = 6
+
+
+class AuthError(PaperscopeError):
+    """Wrong credentials, a missing login, or a revoked token."""
+
+    exit_code = 7
+
+
+class ForbiddenError(AuthError):
+    """Logged in, but not allowed: a bad CSRF token, another user's data, or an admin-only action."""

@@ -96,6 +96,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX papers_day ON papers(substr(coalesce(published, first_seen), 1, 10));
     """,
     """
+    CREATE INDEX papers_title ON papers(lower(title));
     CREATE TABLE users (
         id INTEGER PRIMARY KEY,
         email TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -438,6 +439,10 @@ class Store:
             f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} >= ? ORDER BY {_DAY} DESC LIMIT ?",
             (iso[:10], limit)).fetchall()
         return [_from_row(r) for r in rows]
+
+    def ids_by_title(self, title: str) -> list[str]:
+        """Ids of papers with exactly this title, ignoring case (for matching imported references)."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM papers WHERE lower(title) = lower(?)", (title,))]
 
     def ids_first_seen_since(self, iso: str, limit: int = 200000) -> list[str]:
         """Ids of papers this instance first saw at or after an ISO time (new for digests)."""

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..config import Settings
-from ..errors import NotFoundError, PaperscopeError, UsageError
+from ..errors import AuthError, ForbiddenError, NotFoundError, PaperscopeError, UsageError
 from ..search import Engine, open_engine
 from ..store import Store
 
@@ -32,12 +32,19 @@ def status_of(exc: Exception) -> int:
         return 404
     if isinstance(exc, UsageError):
         return 400
+    if isinstance(exc, ForbiddenError):
+        return 403
+    if isinstance(exc, AuthError):
+        return 401
     return 500
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The app with its engine (store + indexes + lazily loaded model) opened once."""
-    from . import api, pages
+    from starlette.middleware.sessions import SessionMiddleware
+
+    from ..auth import secret_key
+    from . import accounts, api, pages
 
     app = FastAPI(title="paperscope", version=__version__,
                   description="Search, daily and trending papers of a self-hosted paperscope instance. "
@@ -47,8 +54,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.globals["version"] = __version__
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(settings.home), session_cookie="paperscope",
+                       max_age=30 * 24 * 3600, same_site="lax", https_only=settings.base_url.startswith("https://"))
     app.include_router(api.router)
+    app.include_router(accounts.api)
     app.include_router(pages.router)
+    app.include_router(accounts.router)
 
     def respond(request: Request, status: int, message: str, code: str) -> Any:
         if request.url.path.startswith("/api/"):

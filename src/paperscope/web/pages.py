@@ -22,6 +22,11 @@ PAGE = 20
 
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
     """Render a template (autoescaped: every title, abstract and name is text, never markup)."""
+    from .session import csrf_token, current_user
+
+    context.setdefault("user", current_user(request))
+    context.setdefault("csrf", csrf_token(request))
+    context.setdefault("flash", request.session.pop("flash", None))
     return request.app.state.templates.TemplateResponse(request, template, context)
 
 
@@ -85,7 +90,12 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
         hits = locked(request, similar, engine, [paper.id], k=6)
     except NotFoundError:
         hits = []
-    return render(request, "paper.html", p=paper, bibtex=to_bibtex(paper), similar=hits, similar_note=note)
+    from .session import current_user
+
+    user = current_user(request)
+    state = locked(request, engine.store.users.state, user.id, paper.id) if user else None
+    return render(request, "paper.html", p=paper, bibtex=to_bibtex(paper), similar=hits, similar_note=note,
+                  user=user, state=state)
 
 
 @router.get("/author/{name:path}", response_class=HTMLResponse)

@@ -1,0 +1,330 @@
+"""Account pages and actions: sign-up, login, library, recommendations, settings, unsubscribe, feeds."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ..auth import authenticate, hash_password, new_api_token
+from ..errors import ForbiddenError, NotFoundError, UsageError
+from ..feeds import atom, json_feed
+from ..library import export, import_bibtex
+from ..recommend import recommend
+from ..search import search
+from ..trending import trending
+from .api import hit_json, hf_paper, locked
+from .session import check_csrf, current_user, require_user, sign_in
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["library"])
+
+
+def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    from .pages import render as page
+
+    return page(request, template, **context)
+
+
+def back(url: str) -> RedirectResponse:
+    """Post/redirect/get: every form answers with a redirect."""
+    return RedirectResponse(url, status_code=303)
+
+
+def _tags(raw: str) -> list[str]:
+    return [t for t in (x.strip() for x in raw.split(",")) if t]
+
+
+# --- sign-up and login ----------------------------------------------------------------------------
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html", mode="signup", open=request.app.state.engine.settings.signup == "open")
+
+
+@router.post("/signup")
+def signup(request: Request, email: str = Form(..., max_length=254), password: str = Form(..., max_length=1024),
+           csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    if request.app.state.engine.settings.signup != "open":
+        raise ForbiddenError("sign-up is closed on this instance; an admin creates accounts (`paperscope user add`)")
+    user = locked(request, request.app.state.engine.store.users.create, email, hash_password(password))
+    sign_in(request, user)
+    return back("/library")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html", mode="login", open=request.app.state.engine.settings.signup == "open")
+
+
+@router.post("/login")
+def login(request: Request, email: str = Form(..., max_length=254), password: str = Form(..., max_length=1024),
+          csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = locked(request, authenticate, request.app.state.engine.store, email, password)
+    sign_in(request, user)
+    return back("/library")
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return back("/")
+
+
+# --- library --------------------------------------------------------------------------------------
+
+@router.get("/library", response_class=HTMLResponse)
+def library(request: Request, tag: str | None = Query(None, max_length=64)) -> HTMLResponse:
+    user = require_user(request)
+    store = request.app.state.engine.store
+    tags = locked(request, store.users.tags, user.id)
+    ids = locked(request, store.users.paper_ids, user.id, tag)
+    papers = locked(request, store.papers_by_ids, ids)
+    return render(request, "library.html", tags=tags, tag=tag, papers=[papers[i] for i in ids if i in papers])
+
+
+@router.post("/library/save")
+def save(request: Request, paper_id: str = Form(...), tags: str = Form("saved", max_length=500),
+         csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = require_user(request)
+    store = request.app.state.engine.store
+    paper = locked(request, store.get_paper, paper_id)
+    locked(request, store.users.save, user.id, paper.id, _tags(tags))
+    return back(f"/paper/{quote(paper.id, safe=':/')}")
+
+
+@router.post("/library/mark")
+def mark(request: Request, paper_id: str = Form(...), action: str = Form(...), value: str = Form(""),
+         csrf: str = Form(""), next: str = Form("")) -> Response:
+    """remove (value: tag or empty), note (value: text), read, unread, hide, up, down."""
+    check_csrf(request, csrf)
+    user = require_user(request)
+    users = request.app.state.engine.store.users
+    paper = locked(request, request.app.state.engine.store.get_paper, paper_id)
+    actions = {
+        "remove": lambda: users.remove(user.id, paper.id, value or None),
+        "note": lambda: users.set_note(user.id, paper.id, value),
+        "read": lambda: users.set_read(user.id, paper.id, True),
+        "unread": lambda: users.set_read(user.id, paper.id, False),
+        "hide": lambda: users.set_hidden(user.id, paper.id, True),
+        "up": lambda: users.vote(user.id, paper.id, 1),
+        "down": lambda: users.vote(user.id, paper.id, -1),
+    }
+    if action not in actions:
+        raise UsageError(f"unknown action {action!r}")
+    locked(request, actions[action])
+    return back(next if next.startswith("/") and not next.startswith("//") else f"/paper/{quote(paper.id, safe=':/')}")
+
+
+@router.post("/library/tag")
+def tag_action(request: Request, tag: str = Form(...), new: str = Form(""), action: str = Form(...),
+               csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = require_user(request)
+    users = request.app.state.engine.store.users
+    if action == "rename":
+        locked(request, users.rename_tag, user.id, tag, new)
+        return back("/library?" + urlencode({"tag": new}))
+    if action == "delete":
+        locked(request, users.delete_tag, user.id, tag)
+        return back("/library")
+    raise UsageError("tag actions are rename and delete")
+
+
+@router.get("/library/export.{fmt}")
+def export_tag(request: Request, fmt: str, tag: str | None = Query(None, max_length=64)) -> Response:
+    user = require_user(request)
+    if fmt not in ("bib", "ris"):
+        raise NotFoundError("export as .bib or .ris")
+    text = locked(request, export, request.app.state.engine.store, user.id, tag, "bibtex" if fmt == "bib" else "ris")
+    name = (tag or "library").replace('"', "").replace("/", "-") or "library"
+    media = "application/x-bibtex" if fmt == "bib" else "application/x-research-info-systems"
+    return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{quote(name)}.{fmt}"'})
+
+
+@router.post("/library/import")
+def import_tag(request: Request, tag: str = Form(..., max_length=64), file: UploadFile = File(...),
+               csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = require_user(request)
+    data = file.file.read(20_000_001)
+    if len(data) > 20_000_000:
+        raise UsageError("a BibTeX file of at most 20 MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "import.bib"
+        path.write_bytes(data)
+        report = locked(request, import_bibtex, request.app.state.engine.store, user.id, path, tag)
+    request.session["flash"] = f"Imported into {tag}: {report.matched} matched, {report.added} new, {len(report.problems)} skipped."
+    return back("/library?" + urlencode({"tag": tag}))
+
+
+# --- recommendations, settings, unsubscribe ---------------------------------------------------------
+
+@router.get("/recommendations", response_class=HTMLResponse)
+def recommendations(request: Request, tag: str | None = Query(None, max_length=64)) -> HTMLResponse:
+    user = require_user(request)
+    engine = request.app.state.engine
+    tags = locked(request, engine.store.users.tags, user.id)
+    try:
+        recs = locked(request, recommend, engine, user.id, tag, 20)
+        note = None
+    except UsageError as exc:
+        recs, note = [], str(exc)
+    return render(request, "recs.html", recs=recs, tags=tags, tag=tag, note=note)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request) -> HTMLResponse:
+    user = require_user(request)
+    store = request.app.state.engine.store
+    return render(request, "settings.html", me=user, tags=locked(request, store.users.tags, user.id),
+                  searches=locked(request, store.users.saved_searches, user.id),
+                  base=request.app.state.engine.settings.base_url.rstrip("/"), token=request.session.pop("token", None))
+
+
+@router.post("/settings/digest")
+def digest_settings(request: Request, frequency: str = Form(...), size: int = Form(10), tags: str = Form(""),
+                    trending_: str = Form("", alias="trending"), webhook: str = Form("", max_length=500),
+                    csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = require_user(request)
+    locked(request, request.app.state.engine.store.users.set_digest, user.id, frequency, _tags(tags), size,
+           bool(trending_), webhook.strip() or None)
+    return back("/settings")
+
+
+@router.post("/settings/token")
+def api_token(request: Request, csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = require_user(request)
+    request.session["token"] = locked(request, new_api_token, request.app.state.engine.store, user.id)
+    return back("/settings")
+
+
+@router.post("/settings/search")
+def save_search(request: Request, name: str = Form(..., max_length=64), q: str = Form(..., max_length=1000),
+                csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = require_user(request)
+    locked(request, request.app.state.engine.store.users.save_search, user.id, name, q)
+    return back("/settings")
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_form(request: Request, token: str) -> HTMLResponse:
+    user = locked(request, request.app.state.engine.store.users.by_unsubscribe_token, token)
+    if user is None:
+        raise NotFoundError("this unsubscribe link is not valid")
+    return render(request, "unsubscribe.html", email=user.email, token=token, done=user.digest_frequency == "off")
+
+
+@router.post("/unsubscribe/{token}")
+def unsubscribe(request: Request, token: str) -> Response:
+    """One-click (RFC 8058): the unguessable token is the credential, so no session or CSRF is needed."""
+    users = request.app.state.engine.store.users
+    user = locked(request, users.by_unsubscribe_token, token)
+    if user is None:
+        raise NotFoundError("this unsubscribe link is not valid")
+    locked(request, users.unsubscribe, user.id)
+    return back(f"/unsubscribe/{token}")
+
+
+# --- feeds ----------------------------------------------------------------------------------------
+
+def _feed(request: Request, fmt: str, title: str, entries: list[tuple[Any, str]]) -> Response:
+    base = request.app.state.engine.settings.base_url.rstrip("/")
+    url = base + request.url.path
+    if fmt == "atom":
+        return Response(atom(title, url, base, entries), media_type="application/atom+xml")
+    if fmt == "json":
+        return JSONResponse(json_feed(title, url, base, entries), media_type="application/feed+json")
+    raise NotFoundError("feeds end in .atom or .json")
+
+
+@router.get("/feeds/daily.{fmt}")
+def daily_feed(request: Request, fmt: str) -> Response:
+    store = request.app.state.engine.store
+    day = locked(request, store.latest_day)
+    papers = locked(request, store.papers_on_day, day, 100, 0) if day else []
+    return _feed(request, fmt, f"paperscope: papers of {day}", [(p, "") for p in papers])
+
+
+@router.get("/feeds/trending.{fmt}")
+def trending_feed(request: Request, fmt: str) -> Response:
+    rows = locked(request, trending, request.app.state.engine.store, 50)
+    return _feed(request, fmt, "paperscope: trending", [(p, f"trending score {s:.3g}") for p, s in rows])
+
+
+def _feed_user(request: Request, token: str) -> Any:
+    user = locked(request, request.app.state.engine.store.users.by_feed_token, token)
+    if user is None:
+        raise NotFoundError("unknown feed")
+    return user
+
+
+@router.get("/feeds/{token}/recommendations.{fmt}")
+def recommendations_feed(request: Request, token: str, fmt: str, tag: str | None = Query(None, max_length=64)) -> Response:
+    user = _feed_user(request, token)
+    try:
+        recs = locked(request, recommend, request.app.state.engine, user.id, tag, 30)
+    except UsageError:
+        recs = []
+    entries = [(r.paper, "Close to: " + "; ".join(p.title for p in r.because)) for r in recs]
+    return _feed(request, fmt, f"paperscope: recommended{' in ' + tag if tag else ''}", entries)
+
+
+@router.get("/feeds/{token}/search/{search_id}.{fmt}")
+def search_feed(request: Request, token: str, search_id: int, fmt: str) -> Response:
+    user = _feed_user(request, token)
+    saved = {i: (n, q) for i, n, q in locked(request, request.app.state.engine.store.users.saved_searches, user.id)}
+    if search_id not in saved:
+        raise NotFoundError("unknown saved search")
+    name, q = saved[search_id]
+    result = locked(request, search, request.app.state.engine, q, 50, "hybrid", 0)
+    return _feed(request, fmt, f"paperscope: {name}", [(h.paper, "") for h in result.hits])
+
+
+# --- JSON API for scripts (API token or session) ---------------------------------------------------
+
+@api.get("/library", summary="Your saved papers (Authorization: Bearer <token>)")
+def api_library(request: Request, tag: str | None = Query(None, max_length=64)) -> dict[str, Any]:
+    user = require_user(request)
+    store = request.app.state.engine.store
+    ids = locked(request, store.users.paper_ids, user.id, tag)
+    papers = locked(request, store.papers_by_ids, ids)
+    return {"tags": [{"tag": t, "count": n} for t, n in locked(request, store.users.tags, user.id)],
+            "papers": [hf_paper(papers[i]) for i in ids if i in papers]}
+
+
+@api.post("/library", summary="Save a paper under tags (API token only: no cookies, so no CSRF)")
+def api_save(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    if not request.headers.get("authorization", "").lower().startswith("bearer "):
+        raise ForbiddenError("scripts write with an API token: Authorization: Bearer <token>")
+    user = require_user(request)
+    store = request.app.state.engine.store
+    paper = locked(request, store.get_paper, str(body.get("paper_id", "")))
+    tags = body.get("tags") or ["saved"]
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise UsageError("tags is a list of strings")
+    locked(request, store.users.save, user.id, paper.id, tags)
+    return {"saved": paper.id, "tags": tags}
+
+
+@api.get("/recommendations", summary="Your recommendations, each with the saved papers it is close to")
+def api_recommendations(request: Request, tag: str | None = Query(None, max_length=64),
+                        limit: int = Query(10, ge=1, le=100)) -> list[dict[str, Any]]:
+    user = require_user(request)
+    recs = locked(request, recommend, request.app.state.engine, user.id, tag, limit)
+    return [{"paper": hf_paper(r.paper), "score": round(r.score, 4), "because": [p.id for p in r.because]}
+            for r in recs]
+
+
+__all__ = ["router", "api", "current_user", "hit_json"]
