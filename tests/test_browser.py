@@ -89,3 +89,43 @@ def test_about_and_trending_pages_and_phone_width(page, server_url):
     page.goto(server_url + "/search?q=retrieval")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     shot(page, "09-search-phone")
+
+
+def test_signup_save_tag_recommendations_and_unsubscribe(page, server_url, served_home):
+    from paperscope.store import Store
+
+    page.goto(server_url + "/signup")
+    page.fill("input[name=email]", "ada.browser@example.org")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("#submit")
+    page.wait_for_url("**/library")
+    shot(page, "10-empty-library")
+    for pid in ("0704.0001", "0704.0008", "0704.0013"):
+        page.goto(server_url + f"/paper/arxiv:{pid}")
+        page.fill("input[name=tags]", "collider physics")
+        page.click("#save")
+        page.wait_for_selector("#saved-tags")
+        assert "collider physics" in page.inner_text("#saved-tags")
+    shot(page, "11-saved-paper")
+    page.goto(server_url + "/library")
+    assert "collider physics (3)" in page.inner_text("nav.tags")
+    shot(page, "12-library")
+    page.click("text=collider physics (3)")
+    page.click("text=Recommendations for collider physics")
+    page.wait_for_selector("p.because")
+    assert page.locator("article.card").count() >= 5
+    shot(page, "13-recommendations")
+    page.locator("button[value=down]").first.click()
+    page.wait_for_selector("p.because")
+
+    store = Store(served_home / "paperscope.sqlite3")
+    token = store.users.by_email("ada.browser@example.org").unsubscribe_token
+    page.goto(server_url + f"/unsubscribe/{token}")
+    page.click("#unsubscribe")
+    page.wait_for_selector("#unsubscribed")
+    shot(page, "14-unsubscribed")
+    assert store.users.by_email("ada.browser@example.org").digest_frequency == "off"
+    store.close()
+    page.click("#logout")
+    page.goto(server_url + "/library")
+    assert "sign in first" in page.inner_text("main")

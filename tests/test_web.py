@@ -112,3 +112,13 @@ def test_author_page(client):
     html = client.get("/author/C. Balázs").text
     assert "Calculation of prompt diphoton" in html
     assert client.get("/author/Nobody%20At%20All").status_code == 404
+
+
+def test_saves_on_this_instance_lift_a_paper_in_trending(client, store):
+    before = [t["paper"]["paperscopeId"] for t in client.get("/api/trending").json()]
+    target = before[-1]
+    for i in range(3):
+        u = store.users.create(f"u{i}@example.org", None)
+        store.users.save(u.id, target, ["x"])
+    after = [t["paper"]["paperscopeId"] for t in client.get("/api/trending").json()]
+    assert after.index(target) < before.index(target)

@@ -17,17 +17,17 @@ def _age_hours(p: Paper, now: datetime) -> float:
     return (now - when).total_seconds() / 3600.0
 
 
-def trending(store: Store, limit: int = 30, now: datetime | None = None,
-             saves: dict[str, int] | None = None) -> list[tuple[Paper, float]]:
+def trending(store: Store, limit: int = 30, now: datetime | None = None) -> list[tuple[Paper, float]]:
     """The `limit` papers of the 30 days up to now (or up to the newest paper, if the store is older)."""
     now = now or datetime.now(timezone.utc)
     latest = store.latest_day()
     if latest:
         now = min(now, datetime.fromisoformat(latest).replace(tzinfo=timezone.utc) + timedelta(days=1))
     since = (now - timedelta(days=TRENDING_WINDOW_DAYS)).isoformat()
-    saves = saves or {}
+    recent = store.papers_since(since)
+    saves = store.users.saves_by_paper([p.id for p in recent])
     scored = []
-    for p in store.papers_since(since):
+    for p in recent:
         upvotes = p.signals["upvotes"].value if "upvotes" in p.signals else 0.0
         stars = p.signals["github_stars"].value if "github_stars" in p.signals else 0.0
         scored.append((p, trending_score(upvotes, stars, saves.get(p.id, 0), _age_hours(p, now))))
