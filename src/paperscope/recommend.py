@@ -18,7 +18,6 @@ from .models import Paper
 from .search import Engine
 
 BACKGROUND = 2000
-CHUNK = 131072
 
 
 @dataclass(frozen=True)
@@ -72,19 +71,6 @@ def train(engine: Engine, positives: Sequence[str], negatives: Sequence[str] = (
                  (time.perf_counter() - started) * 1000)
 
 
-def score_all(engine: Engine, model: Model, allowed: np.ndarray | None = None) -> np.ndarray:
-    """Model scores of every indexed paper (−inf where not allowed), streamed in chunks of the memmap."""
-    n = len(engine.vectors)
-    scores = np.full(n, -np.inf, np.float32)
-    for start in range(0, n, CHUNK):
-        stop = min(n, start + CHUNK)
-        if allowed is not None and not allowed[start:stop].any():
-            continue
-        block = np.asarray(engine.vectors.vectors[start:stop], np.float32) @ model.w + model.b
-        scores[start:stop] = block if allowed is None else np.where(allowed[start:stop], block, -np.inf)
-    return scores
-
-
 def recommend(engine: Engine, user_id: int, tag: str | None = None, k: int = 10,
               candidates: Sequence[str] | None = None, exclude: Sequence[str] = ()) -> list[Recommendation]:
     """The user's top-k unseen papers for a tag (or the whole library), each with its reasons."""
@@ -102,19 +88,17 @@ def recommend(engine: Engine, user_id: int, tag: str | None = None, k: int = 10,
         row = engine.vectors.rows.get(pid)
         if row is not None:
             allowed[row] = False
-    scores = score_all(engine, model, allowed)
-    finite = int(np.isfinite(scores).sum())
-    if finite == 0:
-        return []
-    top = np.argpartition(-scores, min(k, finite) - 1)[: min(k, finite)]
-    top = top[np.argsort(-scores[top])]
-    ids = [engine.vectors.ids[r] for r in top]
+    # Unit vectors rank by x·w exactly as by cosine with w/|w|: the top of a linear model is a
+    # nearest-neighbour query, answered by the vector index (1-bit candidates, float rescoring, filters).
+    norm = float(np.linalg.norm(model.w)) or 1.0
+    found = engine.vectors.search(model.w / norm, k, allowed)
+    ids = [pid for pid, _ in found]
     pos_matrix, pos_ids = _matrix(engine, model.positives)
     papers = engine.store.papers_by_ids(ids + pos_ids)
     out = []
-    for r, pid in zip(top, ids):
-        sims = pos_matrix @ np.asarray(engine.vectors.vectors[r], np.float32)
+    for pid, cosine in found:
+        sims = pos_matrix @ engine.vectors.vector(pid)
         because = tuple(papers[pos_ids[j]] for j in np.argsort(-sims)[:2] if pos_ids[j] in papers)
         if pid in papers:
-            out.append(Recommendation(papers[pid], float(scores[r]), because))
+            out.append(Recommendation(papers[pid], cosine * norm + model.b, because))
     return out
