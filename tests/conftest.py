@@ -41,6 +41,7 @@ class RecordedServer:
     def __init__(self) -> None:
         self.rules: list[Rule] = []
         self.log: list[Request] = []
+        self.posts: list[tuple[str, bytes]] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,6 +63,13 @@ class RecordedServer:
                         self.wfile.write(rule.body)
                         return
                 self.send_error(404, "no recorded response")
+
+            def do_POST(self) -> None:  # noqa: N802 - webhooks: record the body, answer 200
+                length = int(self.headers.get("Content-Length", 0))
+                outer.posts.append((self.path, self.rfile.read(length)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *args: object) -> None:
                 pass

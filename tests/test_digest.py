@@ -134,3 +134,15 @@ def test_empty_digest_is_not_sent(world, settings, smtp):
     port, out = smtp()
     report = run(engine, _settings(settings, port), datetime.now(timezone.utc) + timedelta(minutes=1))
     assert (report.composed, report.sent, report.skipped_empty) == (0, 0, 1) and _mails(out) == []
+
+
+def test_webhook_gets_the_digest_as_json(world, settings, smtp, server):
+    import json
+
+    engine, ada, bob, _ = world
+    engine.store.users.set_digest(bob.id, "weekly", [], 3, False, server.url + "/hook")
+    port, out = smtp()
+    run(engine, _settings(settings, port), datetime.now(timezone.utc) + timedelta(minutes=1))
+    assert len(server.posts) == 1 and server.posts[0][0] == "/hook"
+    body = json.loads(server.posts[0][1])
+    assert len(body["papers"]) == 3 and all(p["title"] and p["why"] for p in body["papers"])
