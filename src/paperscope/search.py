@@ -14,7 +14,7 @@ from .config import Settings
 from .embed import Embedder, load_query_embedder
 from .errors import NotFoundError, UsageError
 from .index import KeywordIndex, VectorIndex
-from .models import Filters, Hit, Paper, ParsedQuery, SearchResult
+from .models import Filters, Hit, ParsedQuery, SearchResult
 from .rank import minmax_fusion, rrf, top
 from .store import Store
 from .text import highlight, parse_query
@@ -174,8 +174,3 @@ def similar(engine: Engine, ids: Sequence[str], negatives: Sequence[str] = (), f
     papers = engine.store.papers_by_ids([i for i, _ in found])
     return [Hit(papers[i], s, "semantic", highlight(papers[i].abstract, set()), None, r)
             for r, (i, s) in enumerate(found, 1) if i in papers]
-
-
-def paper_of(engine: Engine, ref: str) -> Paper:
-    """Resolve a user's reference to a stored paper."""
-    return engine.store.get_paper(ref)

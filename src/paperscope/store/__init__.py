@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from ..errors import NotFoundError, StoreError
 from ..merge import merge
-from ..models import Author, Batch, Paper, Problem, Signal, Version
+from ..models import Author, Batch, Paper, Signal, Version
 from ..text import canonical_id, normalise_doi, parse_arxiv_id
 
 if TYPE_CHECKING:
@@ -512,12 +512,6 @@ class Store:
             "SELECT paper_id, seq, vector FROM embeddings WHERE model_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             (model_id, seq, limit)).fetchall()
 
-    def embedding(self, model_id: int, paper_id: str) -> bytes | None:
-        """One paper's stored vector bytes for a model."""
-        row = self.conn.execute("SELECT vector FROM embeddings WHERE paper_id = ? AND model_id = ?",
-                                (paper_id, model_id)).fetchone()
-        return row[0] if row else None
-
     # --- checkpoints and runs -----------------------------------------------------------------
 
     def _set_checkpoint(self, source: str, state: dict[str, Any]) -> None:
@@ -532,11 +526,6 @@ class Store:
         row = self.conn.execute("SELECT state FROM checkpoints WHERE source = ?", (source,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def set_checkpoint(self, source: str, state: dict[str, Any]) -> None:
-        """Save a source's resume state on its own (outside a batch)."""
-        with self.transaction():
-            self._set_checkpoint(source, state)
-
     def start_run(self, source: str) -> int:
         """Record the start of an ingest run and return its id."""
         with self.transaction():
@@ -550,13 +539,6 @@ class Store:
                 "UPDATE ingest_runs SET finished_at = ?, status = ?, message = ? WHERE id = ?",
                 (now_utc(), status, message, run_id),
             )
-
-    def run_problems(self, run_id: int) -> list[Problem]:
-        """The problems recorded during one run, in order."""
-        rows = self.conn.execute(
-            "SELECT record, reason FROM ingest_problems WHERE run_id = ? ORDER BY id", (run_id,)
-        ).fetchall()
-        return [Problem(r, reason) for r, reason in rows]
 
     def stats(self) -> dict[str, Any]:
         """Counts and last successful update per source, for `paperscope stats` and the about page."""

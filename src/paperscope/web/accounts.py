@@ -17,8 +17,8 @@ from ..library import export, import_bibtex
 from ..recommend import recommend
 from ..search import search
 from ..trending import trending
-from .api import hit_json, hf_paper, locked
-from .session import check_csrf, current_user, require_user, sign_in
+from .api import hf_paper, locked
+from .session import check_csrf, require_user, sign_in
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["library"])
@@ -46,15 +46,24 @@ def signup_form(request: Request) -> HTMLResponse:
     return render(request, "login.html", mode="signup", open=request.app.state.engine.settings.signup == "open")
 
 
+def _enter(request: Request, csrf: str, find_user: Any, *args: Any) -> Response:
+    """Shared end of sign-up and login: CSRF check, the account, a fresh session, on to the library."""
+    check_csrf(request, csrf)
+    sign_in(request, locked(request, find_user, *args))
+    return back("/library")
+
+
+def _create(store: Any, settings: Any, email: str, password: str) -> Any:
+    if settings.signup != "open":
+        raise ForbiddenError("sign-up is closed on this instance; an admin creates accounts (`paperscope user add`)")
+    return store.users.create(email, hash_password(password))
+
+
 @router.post("/signup")
 def signup(request: Request, email: str = Form(..., max_length=254), password: str = Form(..., max_length=1024),
            csrf: str = Form("")) -> Response:
-    check_csrf(request, csrf)
-    if request.app.state.engine.settings.signup != "open":
-        raise ForbiddenError("sign-up is closed on this instance; an admin creates accounts (`paperscope user add`)")
-    user = locked(request, request.app.state.engine.store.users.create, email, hash_password(password))
-    sign_in(request, user)
-    return back("/library")
+    engine = request.app.state.engine
+    return _enter(request, csrf, _create, engine.store, engine.settings, email, password)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -65,10 +74,7 @@ def login_form(request: Request) -> HTMLResponse:
 @router.post("/login")
 def login(request: Request, email: str = Form(..., max_length=254), password: str = Form(..., max_length=1024),
           csrf: str = Form("")) -> Response:
-    check_csrf(request, csrf)
-    user = locked(request, authenticate, request.app.state.engine.store, email, password)
-    sign_in(request, user)
-    return back("/library")
+    return _enter(request, csrf, authenticate, request.app.state.engine.store, email, password)
 
 
 @router.post("/logout")
@@ -326,5 +332,3 @@ def api_recommendations(request: Request, tag: str | None = Query(None, max_leng
     return [{"paper": hf_paper(r.paper), "score": round(r.score, 4), "because": [p.id for p in r.because]}
             for r in recs]
 
-
-__all__ = ["router", "api", "current_user", "hit_json"]

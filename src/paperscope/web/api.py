@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ..errors import UsageError
 from ..models import Hit, Paper
 from ..search import MODES, search, similar
 from ..text import parse_query
@@ -124,10 +123,3 @@ def api_stats(request: Request) -> dict[str, Any]:
     data["indexed_vectors"] = len(engine.vectors)
     data["modes"] = list(MODES)
     return data
-
-
-def check_mode(mode: str) -> str:
-    """A search mode or a UsageError naming the valid ones."""
-    if mode not in MODES:
-        raise UsageError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    return mode
