@@ -56,3 +56,10 @@ def test_failed_batch_leaves_no_partial_write(store):
 def test_author_lookup_ignores_case_and_dots(store):
     store.upsert_papers([Paper(id="local:a", title="A", authors=(Author("C. Balázs"), Author("Y. Z")))])
     assert [p.id for p in store.papers_by_author("c balázs")] == ["local:a"]
+
+
+def test_a_record_naming_only_its_new_version_appends_to_the_history(store):
+    store.upsert_papers([Paper(id="arxiv:1", arxiv_id="1", title="T", versions=(Version("v1", "2024-01-01T00:00:00Z"),))])
+    store.upsert_papers([Paper(id="arxiv:1", arxiv_id="1", title="T", versions=(Version("v2", "2024-03-01T00:00:00Z"),))])
+    assert [(v.version, v.created) for v in store.get_paper("arxiv:1").versions] == [
+        ("v1", "2024-01-01T00:00:00Z"), ("v2", "2024-03-01T00:00:00Z")]
