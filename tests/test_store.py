@@ -7,7 +7,8 @@ import sqlite3
 import pytest
 
 from paperscope.models import Author, Batch, Paper, Signal, Version
-from paperscope.store import MIGRATIONS, Store
+from paperscope.store import Store
+from paperscope.store.schema import MIGRATIONS
 
 
 def test_migrations_are_recorded_and_wal_is_on(store):

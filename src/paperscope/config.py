@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -13,83 +13,86 @@ from .errors import ConfigError
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its name, type, default and the help line that docs and `--help` show."""
+    """One setting as the docs, `--help` and validation see it (derived from `Settings`' fields)."""
 
     name: str
     kind: Callable[[str], Any]
     default: Any
     help: str
+    choices: tuple[str, ...] = ()
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("home", str, "", "data directory (SQLite database and index files); default: the user's data dir"),
-    Setting("batch_size", int, 500, "records committed per transaction during ingest"),
-    Setting("arxiv_oai_url", str, "https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint"),
-    Setting("arxiv_oai_delay", float, 3.0, "seconds between OAI-PMH page requests (politeness)"),
-    Setting("arxiv_api_url", str, "https://export.arxiv.org/api/query", "arXiv API (Atom) endpoint"),
-    Setting("arxiv_api_delay", float, 3.0, "seconds between arXiv API requests (arXiv asks for 3)"),
-    Setting("hf_api_url", str, "https://huggingface.co", "Hugging Face base URL for /api/daily_papers"),
-    Setting("hf_delay", float, 1.0, "seconds between Hugging Face API requests"),
-    Setting("http_timeout", float, 60.0, "seconds before an HTTP request is abandoned"),
-    Setting("http_retries", int, 3, "retries on 503/429/5xx (honouring Retry-After) and broken bodies"),
-    Setting("max_retry_after", float, 600.0, "longest Retry-After paperscope will wait, in seconds"),
-    Setting("model", str, "default", "embedding model: 'default' (bundled all-MiniLM-L6-v2) or a local sentence-transformers dir"),
-    Setting("embed_batch", int, 64, "papers embedded and committed per batch"),
-    Setting("embed_threads", int, 2, "compute threads for bulk embedding"),
-    Setting("query_threads", int, 1, "compute threads for query embedding (one is fastest on a shared 2-core box)"),
-    Setting("fusion", str, "minmax", "hybrid fusion: 'minmax' (weighted normalised scores) or 'rrf' (reciprocal rank)"),
-    Setting("rrf_k", int, 60, "the k of reciprocal-rank fusion"),
-    Setting("keyword_weight", float, 0.55, "weight of the keyword (BM25) list in hybrid fusion"),
-    Setting("semantic_weight", float, 0.45, "weight of the semantic (vector) list in hybrid fusion"),
-    Setting("candidates", int, 100, "candidates taken from each list before fusion"),
-    Setting("signup", str, "admin", "who creates accounts: 'open' (anyone signs up) or 'admin' (`paperscope user add`)"),
-    Setting("base_url", str, "http://127.0.0.1:8000", "public URL of this instance, for links in mails and feeds"),
-    Setting("smtp_host", str, "localhost", "SMTP server for digests"),
-    Setting("smtp_port", int, 587, "SMTP port"),
-    Setting("smtp_security", str, "starttls", "SMTP transport security: 'starttls', 'tls' or 'none'"),
-    Setting("smtp_user", str, "", "SMTP login (empty: no authentication)"),
-    Setting("smtp_password", str, "", "SMTP password"),
-    Setting("mail_from", str, "paperscope <paperscope@localhost>", "From: address of digests"),
-)
+def _s(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
+    """Declare a setting's default, help line and allowed values once, as a dataclass field."""
+    return field(default=default, metadata={"help": help, "choices": choices})
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The resolved settings; build once in the CLI or web app and pass down."""
+    """The one declaration of every setting; build once in the CLI or web app and pass down."""
 
-    home: Path
-    batch_size: int
-    arxiv_oai_url: str
-    arxiv_oai_delay: float
-    arxiv_api_url: str
-    arxiv_api_delay: float
-    hf_api_url: str
-    hf_delay: float
-    http_timeout: float
-    http_retries: int
-    max_retry_after: float
-    model: str
-    embed_batch: int
-    embed_threads: int
-    query_threads: int
-    fusion: str
-    rrf_k: int
-    keyword_weight: float
-    semantic_weight: float
-    candidates: int
-    signup: str
-    base_url: str
-    smtp_host: str
-    smtp_port: int
-    smtp_security: str
-    smtp_user: str
-    smtp_password: str
-    mail_from: str
+    home: Path = _s(Path(), "data directory (SQLite database and index files); default: the user's data dir")
+    batch_size: int = _s(500, "records committed per transaction during ingest")
+    arxiv_oai_url: str = _s("https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint")
+    arxiv_oai_delay: float = _s(3.0, "seconds between OAI-PMH page requests (politeness)")
+    arxiv_api_url: str = _s("https://export.arxiv.org/api/query", "arXiv API (Atom) endpoint")
+    arxiv_api_delay: float = _s(3.0, "seconds between arXiv API requests (arXiv asks for 3)")
+    hf_api_url: str = _s("https://huggingface.co", "Hugging Face base URL for /api/daily_papers")
+    hf_delay: float = _s(1.0, "seconds between Hugging Face API requests")
+    http_timeout: float = _s(60.0, "seconds before an HTTP request is abandoned")
+    http_retries: int = _s(3, "retries on 503/429/5xx (honouring Retry-After) and broken bodies")
+    max_retry_after: float = _s(600.0, "longest Retry-After paperscope will wait, in seconds")
+    model: str = _s("default", "embedding model: 'default' (bundled all-MiniLM-L6-v2) or a local "
+                               "sentence-transformers dir")
+    embed_batch: int = _s(64, "papers embedded and committed per batch")
+    embed_threads: int = _s(2, "compute threads for bulk embedding")
+    query_threads: int = _s(1, "compute threads for query embedding (one is fastest on a shared 2-core box)")
+    fusion: str = _s("minmax", "hybrid fusion: 'minmax' (weighted normalised scores) or 'rrf' (reciprocal rank)",
+                     ("minmax", "rrf"))
+    rrf_k: int = _s(60, "the k of reciprocal-rank fusion")
+    keyword_weight: float = _s(0.55, "weight of the keyword (BM25) list in hybrid fusion")
+    semantic_weight: float = _s(0.45, "weight of the semantic (vector) list in hybrid fusion")
+    candidates: int = _s(100, "candidates taken from each list before fusion")
+    signup: str = _s("admin", "who creates accounts: 'open' (anyone signs up) or 'admin' (`paperscope user add`)",
+                     ("open", "admin"))
+    base_url: str = _s("http://127.0.0.1:8000", "public URL of this instance, for links in mails and feeds")
+    smtp_host: str = _s("localhost", "SMTP server for digests")
+    smtp_port: int = _s(587, "SMTP port")
+    smtp_security: str = _s("starttls", "SMTP transport security: 'starttls', 'tls' or 'none'",
+                            ("starttls", "tls", "none"))
+    smtp_user: str = _s("", "SMTP login (empty: no authentication)")
+    smtp_password: str = _s("", "SMTP password")
+    mail_from: str = _s("paperscope <paperscope@localhost>", "From: address of digests")
 
     @property
     def db_path(self) -> Path:
         """Where the SQLite database lives inside the data directory."""
         return self.home / "paperscope.sqlite3"
+
+    def index_paths(self, model_name: str) -> tuple[Path, Path]:
+        """Where the keyword index and this model's vector index live in the data directory."""
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
+        return self.home / "index" / "keyword", self.home / "index" / f"vectors-{safe}"
+
+
+_KINDS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "Path": Path}
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, _KINDS[str(f.type)], "" if f.name == "home" else f.default, f.metadata["help"],
+            f.metadata["choices"])
+    for f in fields(Settings)
+)
+
+
+def settings_markdown() -> str:
+    """The settings table for docs/settings.md, generated from the one declaration."""
+    rows = [f"| `{s.name}` | `PAPERSCOPE_{s.name.upper()}` | `{s.default!r}` | {s.help} |" for s in SETTINGS]
+    return "| setting | environment | default | meaning |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+
+
+def resolve_home(data_dir: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The data directory: `--data-dir`, else `PAPERSCOPE_HOME`, else the user's data directory (the one place)."""
+    env = os.environ if environ is None else environ
+    return Path(data_dir or env.get("PAPERSCOPE_HOME") or default_home()).expanduser()
 
 
 def default_home() -> Path:
@@ -108,6 +111,18 @@ def _convert(setting: Setting, raw: Any, origin: str) -> Any:
         ) from None
 
 
+def _warn_unknown_env(env: Mapping[str, str], known: Mapping[str, Setting]) -> None:
+    """A misspelt `PAPERSCOPE_*` variable would be silently ignored: name the closest real setting."""
+    import difflib
+    import warnings
+
+    for key in env:
+        if key.startswith("PAPERSCOPE_") and key[11:].lower() not in known:
+            close = difflib.get_close_matches(key[11:].lower(), list(known), n=1)
+            hint = f"; did you mean PAPERSCOPE_{close[0].upper()}?" if close else ""
+            warnings.warn(f"unknown setting {key} is ignored{hint}", UserWarning, stacklevel=3)
+
+
 def load_settings(
     data_dir: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -116,8 +131,7 @@ def load_settings(
     """Resolve settings: defaults < `<home>/paperscope.toml` < `PAPERSCOPE_*` env < explicit overrides."""
     env = os.environ if environ is None else environ
     known = {s.name: s for s in SETTINGS}
-    home_raw = data_dir or (overrides or {}).get("home") or env.get("PAPERSCOPE_HOME") or default_home()
-    home = Path(home_raw).expanduser()
+    home = resolve_home(data_dir or (overrides or {}).get("home"), env)
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     config_file = home / "paperscope.toml"
     if config_file.exists():
@@ -129,6 +143,7 @@ def load_settings(
             if name not in known:
                 raise ConfigError(f"{config_file}: unknown setting {name!r}; known: {', '.join(sorted(known))}")
             values[name] = _convert(known[name], raw, str(config_file))
+    _warn_unknown_env(env, known)
     for name, setting in known.items():
         raw = env.get(f"PAPERSCOPE_{name.upper()}")
         if raw is not None and name != "home":
@@ -139,8 +154,7 @@ def load_settings(
         if name != "home" and raw is not None:
             values[name] = _convert(known[name], raw, "override")
     values["home"] = home
-    for name, allowed in (("fusion", ("minmax", "rrf")), ("signup", ("open", "admin")),
-                          ("smtp_security", ("starttls", "tls", "none"))):
-        if values[name] not in allowed:
-            raise ConfigError(f"{name}={values[name]!r}: use one of {', '.join(allowed)}")
+    for s in SETTINGS:
+        if s.choices and values[s.name] not in s.choices:
+            raise ConfigError(f"{s.name}={values[s.name]!r}: use one of {', '.join(s.choices)}")
     return Settings(**{f.name: values[f.name] for f in fields(Settings)})

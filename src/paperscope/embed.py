@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 import numpy as np
 
 from .errors import ConfigError, MissingExtraError
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -99,6 +102,16 @@ class OnnxMiniLMEmbedder:
             pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
             out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.dim), np.float32)
+
+
+def model_identity(settings: "Settings", embedder: Embedder | None = None) -> tuple[str, int]:
+    """(name, dim) of the configured model, without loading the default model's weights."""
+    if embedder is not None:
+        return embedder.name, embedder.dim
+    if settings.model in ("default", DEFAULT_MODEL):
+        return DEFAULT_MODEL, 384
+    e = load_embedder(settings.model, settings.embed_threads)
+    return e.name, e.dim
 
 
 @lru_cache(maxsize=4)

@@ -100,27 +100,6 @@ def ingest(
 
 # --- embed and index ----------------------------------------------------------------------------
 
-DEFAULT_IDENTITY = ("all-MiniLM-L6-v2", 384)
-
-
-def model_identity(settings: Settings, embedder: "Embedder | None" = None) -> tuple[str, int]:
-    """(name, dim) of the configured model, without loading the default model's weights."""
-    if embedder is not None:
-        return embedder.name, embedder.dim
-    if settings.model in ("default", DEFAULT_IDENTITY[0]):
-        return DEFAULT_IDENTITY
-    from .embed import load_embedder
-
-    e = load_embedder(settings.model, settings.embed_threads)
-    return e.name, e.dim
-
-
-def index_paths(settings: Settings, model_name: str) -> tuple[Path, Path]:
-    """Where the keyword index and this model's vector index live in the data directory."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
-    return settings.home / "index" / "keyword", settings.home / "index" / f"vectors-{safe}"
-
-
 def embed_papers(
     store: Store, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
@@ -160,7 +139,7 @@ def update_indexes(
 
     from .index import KeywordIndex, VectorIndex
 
-    kw_path, vec_path = index_paths(settings, name)
+    kw_path, vec_path = settings.index_paths(name)
     if rebuild:
         VectorIndex.remove(kw_path)
         VectorIndex.remove(vec_path)

@@ -56,10 +56,10 @@ class Engine:
 
 def open_engine(store: Store, settings: Settings, embedder: Embedder | None = None) -> Engine:
     """Open the indexes beside the store; the vector index must belong to the configured model."""
-    from .pipeline import index_paths, model_identity
+    from .embed import model_identity
 
     name, dim = model_identity(settings, embedder)
-    kw_path, vec_path = index_paths(settings, name)
+    kw_path, vec_path = settings.index_paths(name)
     return Engine(store, settings, KeywordIndex(kw_path), VectorIndex.open(vec_path, name, dim), embedder)
 
 

@@ -17,17 +17,11 @@ from ..library import export, import_bibtex
 from ..recommend import recommend
 from ..search import search
 from ..trending import trending
-from .api import hf_paper, locked
+from .common import hf_paper, locked, render
 from .session import check_csrf, require_user, sign_in
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["library"])
-
-
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    from .pages import render as page
-
-    return page(request, template, **context)
 
 
 def back(url: str) -> RedirectResponse:

@@ -3,43 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Callable, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ..models import Hit, Paper
-from ..search import MODES, search, similar
+from ..search import search, similar
 from ..text import parse_query
 from ..trending import trending
-from .app import MAX_PAGE, MAX_QUERY
+from .common import MAX_PAGE, MAX_QUERY, hf_paper, instance_stats, locked
 
 router = APIRouter(prefix="/api", tags=["api"])
-T = TypeVar("T")
-
-
-def locked(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run engine work under the process lock (one SQLite connection, one index reader)."""
-    with request.app.state.lock:
-        return fn(*args, **kwargs)
-
-
-def hf_paper(p: Paper) -> dict[str, Any]:
-    """A paper in Hugging Face's `paper` shape, plus paperscope's extra fields."""
-    def signal(name: str) -> int | None:
-        return int(p.signals[name].value) if name in p.signals else None
-
-    return {
-        "id": p.arxiv_id or p.id, "paperscopeId": p.id, "title": p.title, "summary": p.abstract,
-        "authors": [{"name": a.name, "affiliations": list(a.affiliations)} for a in p.authors],
-        "publishedAt": p.published or p.first_seen, "updatedAt": p.updated, "firstSeenAt": p.first_seen,
-        "upvotes": signal("upvotes") or 0, "githubRepo": p.links.get("code"), "githubStars": signal("github_stars"),
-        "projectPage": p.links.get("project"), "categories": list(p.categories),
-        "versions": [{"version": v.version, "created": v.created} for v in p.versions],
-        "doi": p.doi, "journalRef": p.journal_ref, "comments": p.comments, "license": p.license,
-        "links": p.links, "sources": list(p.sources),
-    }
 
 
 def hf_item(p: Paper) -> dict[str, Any]:
@@ -115,11 +91,4 @@ def api_similar(request: Request, body: SimilarRequest) -> list[dict[str, Any]]:
 
 @router.get("/stats", summary="About this instance")
 def api_stats(request: Request) -> dict[str, Any]:
-    engine = request.app.state.engine
-    data = locked(request, engine.store.stats)
-    data.pop("database", None)
-    data["models"] = [{"name": n, "dim": d, "vectors": c} for n, d, c in locked(request, engine.store.models)]
-    data["index_bytes"] = {"keyword": engine.keyword.size_bytes(), "vectors": engine.vectors.size_bytes()}
-    data["indexed_vectors"] = len(engine.vectors)
-    data["modes"] = list(MODES)
-    return data
+    return instance_stats(request)

@@ -16,14 +16,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..config import Settings
-from ..errors import AuthError, ForbiddenError, NotFoundError, PaperscopeError, UsageError
+from ..errors import (
+    AuthError,
+    ForbiddenError,
+    NotFoundError,
+    PaperscopeError,
+    UsageError,
+)
 from ..search import Engine, open_engine
 from ..store import Store
 
 HERE = Path(__file__).parent
 log = logging.getLogger("paperscope.web")
-MAX_QUERY = 1000
-MAX_PAGE = 100
 
 
 def status_of(exc: Exception) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -13,21 +12,10 @@ from ..cite import to_bibtex
 from ..errors import NotFoundError, UsageError
 from ..search import MODES, search, similar
 from ..trending import trending
-from .api import api_stats, locked
-from .app import MAX_QUERY
+from .common import MAX_QUERY, instance_stats, locked, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = 20
-
-
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    """Render a template (autoescaped: every title, abstract and name is text, never markup)."""
-    from .session import csrf_token, current_user
-
-    context.setdefault("user", current_user(request))
-    context.setdefault("csrf", csrf_token(request))
-    context.setdefault("flash", request.session.pop("flash", None))
-    return request.app.state.templates.TemplateResponse(request, template, context)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -109,4 +97,4 @@ def author_page(request: Request, name: str) -> HTMLResponse:
 
 @router.get("/about", response_class=HTMLResponse)
 def about(request: Request) -> HTMLResponse:
-    return render(request, "about.html", stats=api_stats(request))
+    return render(request, "about.html", stats=instance_stats(request))

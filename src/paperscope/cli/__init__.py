@@ -1,0 +1,56 @@
+"""The `paperscope` command: builds the services once from the settings and turns errors into messages."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..config import SETTINGS, load_settings
+from ..errors import PaperscopeError
+from . import accounts, ingest, papers, query, serve
+
+
+class _Group(click.Group):
+    """The CLI's one error boundary: `error: …` on stderr and a non-zero exit, a traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except PaperscopeError as exc:
+            if ctx.meta.get("debug"):
+                traceback.print_exc()
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; what was committed is kept and the next run resumes", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # the boundary: anything unexpected becomes one line, not a traceback
+            if ctx.meta.get("debug"):
+                traceback.print_exc()
+            click.echo(f"error: unexpected {type(exc).__name__}: {exc}. Re-run with --debug for the traceback "
+                       "and report it.", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, epilog="Settings (env PAPERSCOPE_<NAME> or <data-dir>/paperscope.toml):\n\n"
+             + "\n\n".join(f"  {s.name} = {s.default!r}: {s.help}" for s in SETTINGS))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Data directory (default: PAPERSCOPE_HOME or the user's data dir).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+@click.version_option(package_name="paperscope")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, debug: bool) -> None:
+    """paperscope: a self-hosted research-paper discovery engine."""
+    ctx.meta["debug"] = debug
+    ctx.obj = load_settings(data_dir)
+
+
+for _command in (ingest.ingest_cmd, ingest.embed, ingest.index_cmd, ingest.update, papers.show, papers.stats,
+                 query.search_cmd, query.similar_cmd, query.eval_cmd, serve.serve, serve.demo,
+                 accounts.user, accounts.digest):
+    main.add_command(_command)

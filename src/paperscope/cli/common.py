@@ -1,0 +1,115 @@
+"""What every command shares: the store and engine built once per run, progress bars, reports, JSON output."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from typing import Any, Callable
+
+import click
+
+from ..config import Settings
+from ..models import Batch, IngestReport
+from ..pipeline import SourceOptions, ingest
+from ..store import Store
+
+
+def echo_json(data: Any) -> None:
+    """Print one JSON document on stdout (the only thing `--json` prints there)."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def open_store(ctx: click.Context) -> Store:
+    """The store of this run's data directory, closed when the command ends."""
+    root = ctx.find_root()
+    settings: Settings = root.obj
+    if "store" not in root.meta:
+        store = Store(settings.db_path)
+        root.call_on_close(store.close)
+        root.meta["store"] = store
+    return root.meta["store"]  # type: ignore[no-any-return]
+
+
+def open_engine(ctx: click.Context) -> Any:
+    """The search engine (store + indexes + lazily loaded model)."""
+    from ..search import open_engine as build
+
+    return build(open_store(ctx), ctx.find_root().obj)
+
+
+def bar(desc: str, unit: str = "paper", unit_scale: bool = False) -> Any:
+    """A progress bar on stderr, silent when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(desc=desc, unit=unit, unit_scale=unit_scale, file=sys.stderr, disable=None, dynamic_ncols=True)
+
+
+def progress_fn(progress: Any) -> Callable[[int, int], None]:
+    """An `on_progress(n, total)` callback that drives a bar."""
+    def update(n: int, total: int) -> None:
+        if progress.total != total:
+            progress.total = total
+            progress.refresh()
+        progress.update(n)
+    return update
+
+
+def run_ingest(ctx: click.Context, source: str, opts: SourceOptions, restart: bool = False) -> IngestReport:
+    """Ingest one source with a progress bar (the one place that reports ingest progress)."""
+    bytes_based = source in ("snapshot", "file", "sample")
+    progress = bar(f"ingest {source}", {"hf-daily": "day"}.get(source, "B" if bytes_based else "rec"), bytes_based)
+
+    def on_batch(batch: Batch) -> None:
+        if batch.total is not None and progress.total != batch.total:
+            progress.total = batch.total
+            progress.refresh()
+        progress.update(batch.done)
+
+    try:
+        return ingest(open_store(ctx), ctx.find_root().obj, source, opts, restart=restart, on_batch=on_batch)
+    finally:
+        progress.close()
+
+
+def print_report(report: IngestReport, as_json: bool) -> None:
+    """Print an ingest summary (or the JSON report); skipped records go to stderr."""
+    if as_json:
+        echo_json({**dataclasses.asdict(report), "changed": report.changed})
+        return
+    click.echo(f"{report.source}: {report.added} added, {report.updated} updated, "
+               f"{report.unchanged} unchanged{' (resumed)' if report.resumed else ''}")
+    if report.problems:
+        click.echo(f"{len(report.problems)} record(s) skipped:", err=True)
+        for p in report.problems[:20]:
+            click.echo(f"  {p.record}: {p.reason}", err=True)
+        if len(report.problems) > 20:
+            click.echo(f"  … and {len(report.problems) - 20} more (use --json for all)", err=True)
+
+
+def embed_all(ctx: click.Context) -> int:
+    """Embed every paper that lacks a vector for the configured model, with a progress bar."""
+    from ..embed import load_embedder
+    from ..pipeline import embed_papers
+
+    settings: Settings = ctx.find_root().obj
+    embedder = load_embedder(settings.model, settings.embed_threads)
+    progress = bar(f"embed ({embedder.name})")
+    try:
+        return embed_papers(open_store(ctx), embedder, settings.embed_batch, progress_fn(progress))
+    finally:
+        progress.close()
+
+
+def index_all(ctx: click.Context, rebuild: bool) -> dict[str, int]:
+    """Bring both indexes up to date with the store (or rebuild them), with a progress bar."""
+    from ..embed import model_identity
+    from ..pipeline import update_indexes
+
+    settings: Settings = ctx.find_root().obj
+    name, dim = model_identity(settings)
+    progress = bar("index")
+    try:
+        return update_indexes(open_store(ctx), settings, name, dim, rebuild, progress_fn(progress))
+    finally:
+        progress.close()

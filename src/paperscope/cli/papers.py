@@ -1,0 +1,72 @@
+"""Commands that read the catalogue: show, stats."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+
+from ..config import Settings
+from ..models import Paper
+from .common import echo_json, open_store
+
+
+def _paper_text(p: Paper) -> str:
+    lines = [p.title, f"id: {p.id}"]
+    if p.authors:
+        lines.append("authors: " + ", ".join(
+            a.name + (f" ({'; '.join(a.affiliations)})" if a.affiliations else "") for a in p.authors))
+    for label, value in (("categories", " ".join(p.categories)), ("published", p.published),
+                         ("updated", p.updated), ("first seen", p.first_seen), ("doi", p.doi),
+                         ("journal", p.journal_ref), ("comments", p.comments), ("license", p.license)):
+        if value:
+            lines.append(f"{label}: {value}")
+    if p.versions:
+        lines.append("versions: " + ", ".join(f"{v.version} ({(v.created or '?')[:10]})" for v in p.versions))
+    lines += [f"{k}: {v}" for k, v in p.links.items()]
+    lines += [f"{k}: {s.value:g} (from {s.source})" for k, s in p.signals.items()]
+    lines.append("sources: " + ", ".join(p.sources))
+    if p.abstract:
+        lines += ["", p.abstract]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("paper_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the paper as JSON.")
+@click.pass_context
+def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
+    """Show one paper by id (arxiv:…, a bare arXiv id or URL, doi:…, local:…)."""
+    paper = open_store(ctx).get_paper(paper_id)
+    if as_json:
+        echo_json(dataclasses.asdict(paper))
+    else:
+        click.echo(_paper_text(paper))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Count papers per source and show each source's last successful ingest."""
+    from ..embed import model_identity
+
+    store = open_store(ctx)
+    data = store.stats()
+    settings: Settings = ctx.obj
+    name, _ = model_identity(settings)
+    data["models"] = [{"name": n, "dim": d, "vectors": c} for n, d, c in store.models()]
+    data["index_bytes"] = {p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+                           for p in settings.index_paths(name) if p.exists()}
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"{data['papers']} papers in {data['database']}")
+    for source, n in sorted(data["papers_by_source"].items()):
+        click.echo(f"  {source}: {n}")
+    for key, at in sorted(data["last_successful_ingest"].items()):
+        click.echo(f"  last ok {key}: {at}")
+    for m in data["models"]:
+        click.echo(f"  model {m['name']} ({m['dim']}-d): {m['vectors']} vectors")
+    for index_name, size in data["index_bytes"].items():
+        click.echo(f"  index {index_name}: {size / 2**20:.1f} MiB")

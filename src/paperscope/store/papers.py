@@ -1,0 +1,234 @@
+"""Paper rows: upsert with merge, lookups by any id, days, authors, the change sequence."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Iterator, Sequence
+
+from ..errors import NotFoundError
+from ..merge import merge
+from ..models import Author, Paper, Signal, Version
+from ..text import canonical_id, normalise_doi, parse_arxiv_id
+from .db import Database, now_utc
+
+_DAY = "substr(coalesce(published, first_seen), 1, 10)"
+
+def name_key(name: str) -> str:
+    """Case- and spacing-insensitive author key for the author page and `author:` filter."""
+    return " ".join(name.lower().replace(".", " ").split())
+
+
+def _to_row(p: Paper) -> tuple[Any, ...]:
+    return (
+        p.id, p.arxiv_id, p.doi, p.title, p.abstract,
+        json.dumps([[a.name, list(a.affiliations)] for a in p.authors], ensure_ascii=False),
+        json.dumps(list(p.categories)), p.published, p.updated, p.first_seen,
+        json.dumps([[v.version, v.created] for v in p.versions]),
+        p.journal_ref, p.comments, p.license,
+        json.dumps(p.links, sort_keys=True, ensure_ascii=False),
+        json.dumps({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
+        json.dumps(list(p.sources)),
+    )
+
+
+_COLUMNS = (
+    "id, arxiv_id, doi, title, abstract, authors, categories, published, updated, first_seen, "
+    "versions, journal_ref, comments, license, links, signals, sources"
+)
+
+
+def _from_row(r: Sequence[Any]) -> Paper:
+    return Paper(
+        id=r[0], arxiv_id=r[1], doi=r[2], title=r[3], abstract=r[4],
+        authors=tuple(Author(n, tuple(aff)) for n, aff in json.loads(r[5])),
+        categories=tuple(json.loads(r[6])), published=r[7], updated=r[8], first_seen=r[9],
+        versions=tuple(Version(v, c) for v, c in json.loads(r[10])),
+        journal_ref=r[11], comments=r[12], license=r[13], links=json.loads(r[14]),
+        signals={k: Signal(v, s, a) for k, (v, s, a) in json.loads(r[15]).items()},
+        sources=tuple(json.loads(r[16])),
+    )
+
+
+class PaperRows(Database):
+    """The shared catalogue: written by ingest only, read by everyone."""
+
+    def paper_count(self) -> int:
+        """How many papers are stored."""
+        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def random_paper_ids(self, n: int, seed: int = 0) -> list[str]:
+        """A reproducible random sample of paper ids (background negatives for recommendations)."""
+        total = self.max_seq()
+        if total == 0:
+            return []
+        import random
+
+        rng = random.Random(seed)
+        seqs = sorted({rng.randint(1, total) for _ in range(n * 2)})[: n * 2]
+        rows = self.conn.execute(
+            f"SELECT id FROM papers WHERE seq IN ({','.join('?' * len(seqs))})", seqs).fetchall()
+        return [r[0] for r in rows][:n]
+
+    def max_seq(self) -> int:
+        """The change counter: every insert or update of a paper takes the next number."""
+        return int(self.conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
+
+    def _find_existing(self, p: Paper) -> Paper | None:
+        # One lookup: the same paper may arrive keyed by id, arXiv id or DOI; prefer the id match.
+        row = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE id = ?1 OR arxiv_id = ?2 OR doi = ?3"
+            " ORDER BY id = ?1 DESC, arxiv_id = ?2 DESC LIMIT 1",
+            (p.id, p.arxiv_id, p.doi),
+        ).fetchone()
+        return _from_row(row) if row else None
+
+    def _write_authors(self, p: Paper) -> None:
+        self.conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", (p.id,))
+        self.conn.executemany(
+            "INSERT INTO paper_authors VALUES (?, ?, ?, ?)",
+            [(p.id, i, a.name, name_key(a.name)) for i, a in enumerate(p.authors)],
+        )
+
+    def _next_seq(self) -> int:
+        self._seq = getattr(self, "_seq", None) or self.max_seq()
+        self._seq += 1
+        return self._seq
+
+    def _upsert(self, p: Paper, seen_at: str) -> str:
+        old = self._find_existing(p)
+        if old is None:
+            p = dataclasses.replace(p, first_seen=seen_at)
+            self.conn.execute(
+                f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({','.join('?' * 18)})", _to_row(p) + (self._next_seq(),)
+            )
+            self._write_authors(p)
+            return "added"
+        merged = merge(old, p)
+        if merged == old:
+            return "unchanged"
+        row = _to_row(merged)
+        self.conn.execute(
+            f"UPDATE papers SET ({_COLUMNS}, seq) = ({','.join('?' * 18)}) WHERE id = ?",
+            row + (self._next_seq(), old.id),
+        )
+        if merged.authors != old.authors:
+            self._write_authors(merged)
+        return "updated"
+
+    def upsert_papers(self, papers: Sequence[Paper]) -> dict[str, int]:
+        """Insert or merge papers in one transaction; returns counts of added/updated/unchanged."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        seen_at = now_utc()
+        with self.transaction():
+            for p in papers:
+                counts[self._upsert(p, seen_at)] += 1
+        return counts
+
+    def resolve_id(self, ref: str) -> str | None:
+        """Find the canonical id for what a user typed: a canonical id, an arXiv id or URL, or a DOI."""
+        candidates: list[tuple[str, str]] = [("id", ref.strip())]
+        arxiv = parse_arxiv_id(ref) if not ref.startswith(("doi:", "local:")) else None
+        if arxiv:
+            candidates.append(("arxiv_id", arxiv[0]))
+        doi = normalise_doi(ref)
+        if doi:
+            candidates.append(("doi", doi))
+        candidates.append(("id", canonical_id(None, None, ref, ref)))
+        for column, value in candidates:
+            row = self.conn.execute(f"SELECT id FROM papers WHERE {column} = ?", (value,)).fetchone()
+            if row:
+                return str(row[0])
+        return None
+
+    def get_paper(self, ref: str) -> Paper:
+        """One paper by any reference `resolve_id` understands, or `NotFoundError`."""
+        pid = self.resolve_id(ref)
+        if pid is None:
+            raise NotFoundError(f"no paper {ref!r} in this store; try `paperscope stats` or ingest it first")
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE id = ?", (pid,)).fetchone()
+        return _from_row(row)
+
+    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
+        """Every paper in id order, streamed."""
+        last = ""
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield _from_row(r)
+            last = rows[-1][0]
+
+    def papers_by_author(self, name: str, limit: int = 100) -> list[Paper]:
+        """Papers with an author of this name, newest first."""
+        rows = self.conn.execute(
+            f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))} FROM paper_authors a"
+            " JOIN papers p ON p.id = a.paper_id WHERE a.name_key = ?"
+            " GROUP BY p.id ORDER BY p.published DESC LIMIT ?",
+            (name_key(name), limit),
+        ).fetchall()
+        return [_from_row(r) for r in rows]
+
+    def papers_changed_since(self, seq: int, limit: int = 2000) -> list[tuple[int, Paper]]:
+        """Papers inserted or updated after change number `seq`, oldest change first (for index updates)."""
+        rows = self.conn.execute(
+            f"SELECT seq, {_COLUMNS} FROM papers WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
+        return [(r[0], _from_row(r[1:])) for r in rows]
+
+    def papers_by_ids(self, ids: Sequence[str]) -> dict[str, Paper]:
+        """Look up many papers at once, keyed by canonical id (missing ids are absent)."""
+        out: dict[str, Paper] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            out.update((r[0], _from_row(r)) for r in rows)
+        return out
+
+    def papers_on_day(self, day: str, limit: int = 50, offset: int = 0) -> list[Paper]:
+        """Papers first published (or, lacking a date, first seen) on an ISO day, most upvoted first."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} = ?"
+            " ORDER BY coalesce(json_extract(signals, '$.upvotes[0]'), 0) DESC, published DESC, id"
+            " LIMIT ? OFFSET ?", (day, limit, offset)).fetchall()
+        return [_from_row(r) for r in rows]
+
+    def count_on_day(self, day: str) -> int:
+        """How many papers `papers_on_day` would list in all."""
+        return int(self.conn.execute(f"SELECT count(*) FROM papers WHERE {_DAY} = ?", (day,)).fetchone()[0])
+
+    def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
+        """The nearest earlier and later days that have papers (for previous/next links)."""
+        before = self.conn.execute(f"SELECT max({_DAY}) FROM papers WHERE {_DAY} < ?", (day,)).fetchone()[0]
+        after = self.conn.execute(f"SELECT min({_DAY}) FROM papers WHERE {_DAY} > ?", (day,)).fetchone()[0]
+        return before, after
+
+    def latest_day(self) -> str | None:
+        """The most recent day that has papers."""
+        return self.conn.execute(f"SELECT max({_DAY}) FROM papers").fetchone()[0]
+
+    def papers_since(self, iso: str, limit: int = 20000) -> list[Paper]:
+        """Papers published (or first seen) at or after an ISO time, for trending."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} >= ? ORDER BY {_DAY} DESC LIMIT ?",
+            (iso[:10], limit)).fetchall()
+        return [_from_row(r) for r in rows]
+
+    def ids_by_title(self, title: str) -> list[str]:
+        """Ids of papers with exactly this title, ignoring case (for matching imported references)."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM papers WHERE lower(title) = lower(?)", (title,))]
+
+    def ids_first_seen_since(self, iso: str, limit: int = 200000) -> list[str]:
+        """Ids of papers this instance first saw at or after an ISO time (new for digests)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM papers WHERE first_seen >= ? ORDER BY first_seen DESC LIMIT ?", (iso, limit))]
+
+    def paper_ids_by_author(self, name: str) -> list[str]:
+        """Ids of papers with an author of this name (case, dots and spacing ignored)."""
+        rows = self.conn.execute("SELECT paper_id FROM paper_authors WHERE name_key = ?", (name_key(name),))
+        return [r[0] for r in rows]

@@ -1,0 +1,139 @@
+"""The schema as an ordered list of migrations: each runs once, in order, recorded in `schema_migrations`."""
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE papers (
+        id TEXT PRIMARY KEY,
+        arxiv_id TEXT UNIQUE,
+        doi TEXT,
+        title TEXT NOT NULL,
+        abstract TEXT NOT NULL DEFAULT '',
+        authors TEXT NOT NULL DEFAULT '[]',
+        categories TEXT NOT NULL DEFAULT '[]',
+        published TEXT,
+        updated TEXT,
+        first_seen TEXT NOT NULL,
+        versions TEXT NOT NULL DEFAULT '[]',
+        journal_ref TEXT,
+        comments TEXT,
+        license TEXT,
+        links TEXT NOT NULL DEFAULT '{}',
+        signals TEXT NOT NULL DEFAULT '{}',
+        sources TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX papers_doi ON papers(doi);
+    CREATE INDEX papers_published ON papers(published);
+    CREATE TABLE paper_authors (
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        PRIMARY KEY (paper_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX paper_authors_key ON paper_authors(name_key);
+    CREATE TABLE checkpoints (
+        source TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE ingest_runs (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL DEFAULT 'running',
+        added INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        problems INTEGER NOT NULL DEFAULT 0,
+        message TEXT
+    );
+    CREATE TABLE ingest_problems (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES ingest_runs(id),
+        record TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE papers ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE papers SET seq = rowid;
+    CREATE INDEX papers_seq ON papers(seq);
+    CREATE TABLE embedding_models (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        dim INTEGER NOT NULL
+    );
+    CREATE TABLE embeddings (
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES embedding_models(id),
+        seq INTEGER NOT NULL,
+        text_hash TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (paper_id, model_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX embeddings_seq ON embeddings(model_id, seq);
+    """,
+    """
+    CREATE INDEX papers_day ON papers(substr(coalesce(published, first_seen), 1, 10));
+    """,
+    """
+    CREATE INDEX papers_title ON papers(lower(title));
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT,
+        role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user')),
+        created_at TEXT NOT NULL,
+        api_token_hash TEXT UNIQUE,
+        feed_token TEXT NOT NULL UNIQUE,
+        unsubscribe_token TEXT NOT NULL UNIQUE,
+        digest_frequency TEXT NOT NULL DEFAULT 'weekly' CHECK (digest_frequency IN ('daily', 'weekly', 'off')),
+        digest_tags TEXT NOT NULL DEFAULT '[]',
+        digest_size INTEGER NOT NULL DEFAULT 10,
+        digest_trending INTEGER NOT NULL DEFAULT 0,
+        webhook_url TEXT,
+        last_digest_at TEXT
+    );
+    CREATE TABLE library (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, tag, paper_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX library_paper ON library(user_id, paper_id);
+    CREATE TABLE paper_state (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        note TEXT,
+        read_at TEXT,
+        hidden INTEGER NOT NULL DEFAULT 0,
+        vote INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, paper_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE digest_sent (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL,
+        outbox_id INTEGER NOT NULL,
+        PRIMARY KEY (user_id, paper_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE digest_outbox (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        message BLOB NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at TEXT
+    );
+    CREATE TABLE saved_searches (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        query TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
+)

@@ -1,0 +1,62 @@
+"""What every router shares: limits, the engine lock, the Hugging Face paper shape, page rendering.
+
+Routers import this module and the services, never each other; `app` mounts them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from ..models import Paper
+from ..search import MODES
+from .session import csrf_token, current_user
+
+MAX_QUERY = 1000
+MAX_PAGE = 100
+T = TypeVar("T")
+
+
+def locked(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run engine work under the process lock (one SQLite connection, one index reader)."""
+    with request.app.state.lock:
+        return fn(*args, **kwargs)
+
+
+def hf_paper(p: Paper) -> dict[str, Any]:
+    """A paper in Hugging Face's `paper` shape, plus paperscope's extra fields."""
+    def signal(name: str) -> int | None:
+        return int(p.signals[name].value) if name in p.signals else None
+
+    return {
+        "id": p.arxiv_id or p.id, "paperscopeId": p.id, "title": p.title, "summary": p.abstract,
+        "authors": [{"name": a.name, "affiliations": list(a.affiliations)} for a in p.authors],
+        "publishedAt": p.published or p.first_seen, "updatedAt": p.updated, "firstSeenAt": p.first_seen,
+        "upvotes": signal("upvotes") or 0, "githubRepo": p.links.get("code"), "githubStars": signal("github_stars"),
+        "projectPage": p.links.get("project"), "categories": list(p.categories),
+        "versions": [{"version": v.version, "created": v.created} for v in p.versions],
+        "doi": p.doi, "journalRef": p.journal_ref, "comments": p.comments, "license": p.license,
+        "links": p.links, "sources": list(p.sources),
+    }
+
+
+def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    """Render a template (autoescaped: every title, abstract and name is text, never markup)."""
+    context.setdefault("user", current_user(request))
+    context.setdefault("csrf", csrf_token(request))
+    context.setdefault("flash", request.session.pop("flash", None))
+    return request.app.state.templates.TemplateResponse(request, template, context)
+
+
+def instance_stats(request: Request) -> dict[str, Any]:
+    """Counts, models and index sizes for the about page and `/api/stats`."""
+    engine = request.app.state.engine
+    data = locked(request, engine.store.stats)
+    data.pop("database", None)
+    data["models"] = [{"name": n, "dim": d, "vectors": c} for n, d, c in locked(request, engine.store.models)]
+    data["index_bytes"] = {"keyword": engine.keyword.size_bytes(), "vectors": engine.vectors.size_bytes()}
+    data["indexed_vectors"] = len(engine.vectors)
+    data["modes"] = list(MODES)
+    return data
