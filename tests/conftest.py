@@ -101,10 +101,13 @@ def server() -> Iterator[RecordedServer]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, server: RecordedServer) -> Settings:
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings for a fresh data dir; sources point at the `server` fixture only when the test asks for it."""
+    # Port 9 (discard) refuses connections: a test that forgot to ask for `server` fails instead of going online.
+    url = request.getfixturevalue("server").url if "server" in request.fixturenames else "http://127.0.0.1:9"
     return load_settings(tmp_path / "home", overrides={
-        "arxiv_oai_url": server.url + "/oai", "arxiv_api_url": server.url + "/api/query",
-        "hf_api_url": server.url, "arxiv_oai_delay": 0, "arxiv_api_delay": 0, "hf_delay": 0,
+        "arxiv_oai_url": url + "/oai", "arxiv_api_url": url + "/api/query",
+        "hf_api_url": url, "arxiv_oai_delay": 0, "arxiv_api_delay": 0, "hf_delay": 0,
         "http_retries": 2, "http_timeout": 10, "batch_size": 50,
     }, environ={})
 

@@ -36,17 +36,31 @@ def smtp(tmp_path):
         port = _port()
         proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "smtp_sink.py"), "--port", str(port),
                                  "--out", str(out), "--refuse", str(refuse)])
-        for _ in range(100):
-            if (out / "READY").exists():
-                break
-            time.sleep(0.1)
         procs.append(proc)
+        _wait_for_smtp(port, proc)
         return port, out
 
     procs: list[subprocess.Popen] = []
     yield start
     for p in procs:
         p.kill()
+
+
+def _wait_for_smtp(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Return once the sink answers with an SMTP greeting; fail with its exit code if it died."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the SMTP sink exited with {proc.returncode} before accepting connections")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+                if conn.recv(64).startswith(b"220"):
+                    return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"the SMTP sink did not accept connections on port {port} within {timeout:.0f} s")
 
 
 def _mails(out: Path) -> list[email.message.EmailMessage]:

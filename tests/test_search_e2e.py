@@ -70,7 +70,7 @@ def test_cli_update_then_search_json_over_a_real_process(tmp_path):
     assert second.returncode == 1  # nothing changed: the next stage can be skipped
     out = subprocess.run(run + ["search", "fusing rankings", "--json"], capture_output=True, text=True, check=True)
     hits = json.loads(out.stdout)["hits"]
-    assert hits[0]["id"] == "arxiv:2405.00002" and hits[0]["reason"] in ("both", "semantic", "keyword")
+    assert hits[0]["id"] == "arxiv:2405.00002" and hits[0]["reason"] == "both"
 
 
 def test_onnx_query_embedder_matches_the_torch_model():

@@ -111,6 +111,11 @@ def _convert(setting: Setting, raw: Any, origin: str) -> Any:
         ) from None
 
 
+def export_home(home: Path) -> None:
+    """Hand the data directory to worker processes started after this (multi-worker `serve`)."""
+    os.environ["PAPERSCOPE_HOME"] = str(home)
+
+
 def _warn_unknown_env(env: Mapping[str, str], known: Mapping[str, Setting]) -> None:
     """A misspelt `PAPERSCOPE_*` variable would be silently ignored: name the closest real setting."""
     import difflib

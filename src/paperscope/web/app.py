@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..config import Settings
+from ..config import Settings, export_home
 from ..errors import (
     AuthError,
     ForbiddenError,
@@ -97,12 +97,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Run uvicorn on the app (the CLI's `paperscope serve`)."""
-    import os
 
     import uvicorn
 
     if workers > 1:
-        os.environ["PAPERSCOPE_HOME"] = str(settings.home)
+        export_home(settings.home)
         uvicorn.run("paperscope.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level="warning")
     else:
