@@ -55,6 +55,7 @@ class Paper:
     links: dict[str, str] = field(default_factory=dict)
     signals: dict[str, Signal] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    withdrawn: str | None = None  # when arXiv reported it deleted: kept for libraries, hidden from lists/search
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Batch:
     checkpoint: dict[str, Any] | None = None
     done: int = 0  # units of progress (records or bytes) this batch represents
     total: int | None = None  # the whole job in the same units, when the source knows it
+    withdrawn: tuple[str, ...] = ()  # arXiv ids the source reports deleted: kept, marked withdrawn
 
 
 @dataclass(frozen=True)
