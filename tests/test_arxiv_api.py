@@ -15,10 +15,9 @@ def _pages(server):
     server.add_file("/api/query", "atom_page2.xml", when={"search_query": Q, "start": "2"})
 
 
-def test_pages_through_results_with_start(server, settings, store, monkeypatch):
+def test_pages_through_results_with_start(server, settings, store):
     _pages(server)
-    monkeypatch.setattr("paperscope.sources.arxiv_api.harvest.__defaults__", (None, None, 2, None))
-    report = ingest(store, settings, "arxiv-api", SourceOptions(query=Q))
+    report = ingest(store, settings, "arxiv-api", SourceOptions(query=Q, extra={"page_size": 2}))
     assert report.added == 3
     assert [r.params["start"] for r in server.log] == ["0", "2"]
     p = store.get_paper("arxiv:2405.00010")
@@ -31,12 +30,11 @@ def test_pages_through_results_with_start(server, settings, store, monkeypatch):
     assert script.title == "A <script>alert(1)</script> Title & More"  # kept as text, escaped when rendered
 
 
-def test_spurious_empty_page_is_asked_again(server, settings, store, monkeypatch):
+def test_spurious_empty_page_is_asked_again(server, settings, store):
     server.add_file("/api/query", "atom_page1.xml", when={"search_query": Q, "start": "0"})
     server.add_file("/api/query", "atom_empty.xml", when={"search_query": Q, "start": "2"}, times=1)
     server.add_file("/api/query", "atom_page2.xml", when={"search_query": Q, "start": "2"})
-    monkeypatch.setattr("paperscope.sources.arxiv_api.harvest.__defaults__", (None, None, 2, None))
-    report = ingest(store, settings, "arxiv-api", SourceOptions(query=Q))
+    report = ingest(store, settings, "arxiv-api", SourceOptions(query=Q, extra={"page_size": 2}))
     assert report.added == 3 and len(server.log) == 3
 
 

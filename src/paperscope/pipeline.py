@@ -51,7 +51,8 @@ def plan(source: str, settings: Settings, opts: SourceOptions) -> tuple[str, Cal
     if source == "arxiv-api":
         client = _client(settings, settings.arxiv_api_delay)
         return "arxiv_api", lambda cp: arxiv_api.harvest(
-            client, settings.arxiv_api_url, cp, opts.query, list(opts.ids), max_results=opts.max_results)
+            client, settings.arxiv_api_url, cp, opts.query, list(opts.ids),
+            page_size=int(opts.extra.get("page_size", 100)), max_results=opts.max_results)
     if source == "hf-daily":
         client = _client(settings, settings.hf_delay)
         return "hf_daily", lambda cp: hf_daily.harvest(client, settings.hf_api_url, cp, opts.since, opts.until)
