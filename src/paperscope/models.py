@@ -74,6 +74,7 @@ class Batch:
     checkpoint: dict[str, Any] | None = None
     done: int = 0  # units of progress (records or bytes) this batch represents
     total: int | None = None  # the whole job in the same units, when the source knows it
+    withdrawn: tuple[str, ...] = ()  # arXiv ids the source reports deleted: kept, marked withdrawn
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,14 @@ class Client:
             )
         return max(seconds, 0.0)
 
-    def get(self, url: str, params: Mapping[str, Any], parse: Callable[[bytes], T]) -> T:
-        """GET `url` and return `parse(body)`; retry on 5xx/429 and on bodies `parse` rejects with ValueError."""
+    def get(
+        self, url: str, params: Mapping[str, Any], parse: Callable[[bytes], T],
+        explain: Callable[[bytes], str | None] | None = None,
+    ) -> T:
+        """GET `url` and return `parse(body)`; retry on 5xx/429 and on bodies `parse` rejects with ValueError.
+
+        `explain` reads the server's own message out of an error body (any status); it may raise.
+        """
         problem = ""
         for attempt in range(self.retries + 1):
             self._pace()
@@ -68,11 +74,15 @@ class Client:
                 self.sleep(min(2.0 * 2**attempt, 30.0))
                 continue
             if response.status_code in RETRY_STATUS:
-                problem = f"{response.url} answered HTTP {response.status_code}"
+                said = _explained(explain, response.content)
+                problem = f"{response.url} answered HTTP {response.status_code}" + (f": {said}" if said else "")
                 if attempt < self.retries:
                     self.sleep(self._retry_after(response, attempt))
                 continue
             if response.status_code >= 400:
+                said = _explained(explain, response.content)
+                if said:
+                    raise SourceError(f"{said} (HTTP {response.status_code} from {response.url})")
                 raise SourceError(
                     f"{response.url} answered HTTP {response.status_code}: {response.text[:200]!r}; "
                     "check the URL setting and the query"
@@ -82,3 +92,13 @@ class Client:
             except ValueError as exc:
                 problem = f"{response.url} sent a body that cannot be read ({exc})"
         raise SourceError(f"{problem} (after {self.retries + 1} attempts); run the ingest again to resume")
+
+
+def _explained(explain: Callable[[bytes], str | None] | None, body: bytes) -> str | None:
+    """The server's own words from an error body, or None when it has none we can read."""
+    if explain is None or not body:
+        return None
+    try:
+        return explain(body)
+    except ValueError:
+        return None

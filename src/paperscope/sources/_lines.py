@@ -29,13 +29,33 @@ def resume_point(path: Path, checkpoint: dict[str, Any] | None) -> tuple[int, in
     return offset, int(checkpoint.get("line", 0))
 
 
+INCOMPLETE = "incomplete last line, will be read when complete"
+
+
+def _decode(raw: bytes) -> Any:
+    """Strict UTF-8 first, then JSON, so each failure is named for what it is."""
+    text = raw.decode("utf-8")  # UnicodeDecodeError: not valid UTF-8
+    return json.loads(text.lstrip("\ufeff"))
+
+
+def _json_reason(exc: json.JSONDecodeError) -> str:
+    # json's own message for a control character already ends in "at": do not say "at at".
+    msg = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg
+    return f"not valid JSON ({msg} at column {exc.colno})"
+
+
 def read_jsonl(
     path: Path,
     checkpoint: dict[str, Any] | None,
     batch_size: int,
     to_paper: Callable[[Any], Paper],
 ) -> Iterator[Batch]:
-    """Yield batches of papers from a JSONL file; a bad line becomes a Problem naming its line number."""
+    """Yield batches of papers from a JSONL file; a bad line becomes a Problem naming its line number.
+
+    The checkpoint only ever moves past complete lines (ending in a newline). A last line without
+    one that is not yet whole JSON is a file still being written or downloaded: it is left for the
+    next run and reported as such. A last line without a newline that does parse is read.
+    """
     try:
         size = path.stat().st_size
         offset, line_no = resume_point(path, checkpoint)
@@ -49,16 +69,23 @@ def read_jsonl(
         start = offset
         while True:
             raw = fh.readline()
+            if raw and not raw.endswith(b"\n") and raw.strip():
+                try:
+                    _decode(raw)
+                except ValueError:  # JSONDecodeError or UnicodeDecodeError: cut off mid-record
+                    problems.append(Problem(f"{path.name}:{line_no + 1}", INCOMPLETE))
+                    raw = b""
             if raw:
                 line_no += 1
                 offset += len(raw)
                 if raw.strip():
                     try:
-                        papers.append(to_paper(json.loads(raw)))
+                        papers.append(to_paper(_decode(raw)))
+                    except UnicodeDecodeError as exc:
+                        problems.append(Problem(
+                            f"{path.name}:{line_no}", f"not valid UTF-8 (byte {raw[exc.start]:#04x} at byte {exc.start + 1})"))
                     except json.JSONDecodeError as exc:
-                        problems.append(Problem(f"{path.name}:{line_no}", f"not valid JSON ({exc.msg} at column {exc.colno})"))
-                    except UnicodeDecodeError:
-                        problems.append(Problem(f"{path.name}:{line_no}", "not valid UTF-8"))
+                        problems.append(Problem(f"{path.name}:{line_no}", _json_reason(exc)))
                     except (ValueError, TypeError, KeyError, AttributeError) as exc:
                         problems.append(Problem(f"{path.name}:{line_no}", str(exc) or exc.__class__.__name__))
             if (not raw and (papers or problems or offset == start)) or len(papers) + len(problems) >= batch_size:

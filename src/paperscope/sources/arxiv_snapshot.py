@@ -6,13 +6,17 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..models import Author, Batch, Paper, Version
-from ..text import canonical_id, clean, delatex, normalise_doi, parse_arxiv_id, parse_date, split_authors
+from ..text import canonical_id, clean, delatex, parse_arxiv_id, parse_date
+from ._authors import parse_byline
+from ._fields import dois_and_links, ordered_versions
 from ._lines import read_jsonl
 
 NAME = "arxiv_snapshot"
 
 
 def _authors(rec: dict[str, Any]) -> tuple[Author, ...]:
+    """Names from Kaggle's `authors_parsed`; affiliations from the byline when it lines up with them."""
+    byline = parse_byline(str(rec.get("authors") or ""))
     parsed = rec.get("authors_parsed")
     if isinstance(parsed, list) and parsed:
         names = []
@@ -20,8 +24,10 @@ def _authors(rec: dict[str, Any]) -> tuple[Author, ...]:
             if isinstance(parts, list) and parts:
                 last, first, suffix = (list(parts) + ["", "", ""])[:3]
                 names.append(" ".join(p for p in (clean(first), clean(last), clean(suffix)) if p))
-        return tuple(Author(delatex(n)) for n in names if n)
-    return tuple(Author(delatex(n)) for n in split_authors(rec.get("authors") or ""))
+        names = [n for n in names if n]
+        affs = [a for _, a in byline] if len(byline) == len(names) else [() for _ in names]
+        return tuple(Author(delatex(n), tuple(delatex(x) for x in a)) for n, a in zip(names, affs))
+    return tuple(Author(delatex(n), tuple(delatex(x) for x in a)) for n, a in byline)
 
 
 def record_to_paper(rec: Any) -> Paper:
@@ -35,21 +41,21 @@ def record_to_paper(rec: Any) -> Paper:
     title = delatex(clean(rec.get("title")))
     if not title:
         raise ValueError(f"{arxiv_id}: no title")
-    versions = tuple(
+    versions = ordered_versions([
         Version(str(v.get("version")), parse_date(v.get("created")))
         for v in rec.get("versions") or []
         if isinstance(v, dict) and v.get("version")
-    )
+    ])
+    doi, links = dois_and_links(clean(rec.get("doi")), arxiv_id)
     return Paper(
         id=canonical_id(arxiv_id, None, None, title), arxiv_id=arxiv_id, title=title,
         abstract=clean(rec.get("abstract")), authors=_authors(rec),
         categories=tuple(str(rec.get("categories") or "").split()),
         published=versions[0].created if versions else parse_date(rec.get("update_date")),
         updated=versions[-1].created if len(versions) > 1 else None,
-        versions=versions, doi=normalise_doi(rec.get("doi")), journal_ref=clean(rec.get("journal-ref")) or None,
+        versions=versions, doi=doi, journal_ref=clean(rec.get("journal-ref")) or None,
         comments=clean(rec.get("comments")) or None, license=clean(rec.get("license")) or None,
-        links={"abs": f"https://arxiv.org/abs/{arxiv_id}", "pdf": f"https://arxiv.org/pdf/{arxiv_id}"},
-        sources=(NAME,),
+        links=links, sources=(NAME,),
     )
 
 
