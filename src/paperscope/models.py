@@ -55,6 +55,7 @@ class Paper:
     links: dict[str, str] = field(default_factory=dict)
     signals: dict[str, Signal] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    withdrawn: str | None = None  # when arXiv reported it deleted: kept for libraries, hidden from lists/search
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def _hits(engine: Engine, ranked: list[tuple[str, float]], pq: ParsedQuery, kw: 
     hits = []
     for pid, score in ranked:
         paper = papers.get(pid)
-        if paper is None:  # index ahead of a deleted row: skip, never crash
+        if paper is None or paper.withdrawn:  # index ahead of a deleted row, or a withdrawn paper: skip
             continue
         in_kw, in_sem = pid in kw_rank, pid in sem_rank
         reason = "both" if in_kw and in_sem else ("keyword" if in_kw else "semantic")
@@ -173,4 +173,4 @@ def similar(engine: Engine, ids: Sequence[str], negatives: Sequence[str] = (), f
     found = engine.vectors.search(query, k, mask, exclude=exclude)
     papers = engine.store.papers_by_ids([i for i, _ in found])
     return [Hit(papers[i], s, "semantic", highlight(papers[i].abstract, set()), None, r)
-            for r, (i, s) in enumerate(found, 1) if i in papers]
+            for r, (i, s) in enumerate(found, 1) if i in papers and not papers[i].withdrawn]

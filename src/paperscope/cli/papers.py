@@ -13,6 +13,8 @@ from .common import echo_json, open_store
 
 def _paper_text(p: Paper) -> str:
     lines = [p.title, f"id: {p.id}"]
+    if p.withdrawn:
+        lines.append(f"WITHDRAWN: arXiv reported this paper deleted ({p.withdrawn[:10]}); hidden from lists and search")
     if p.authors:
         lines.append("authors: " + ", ".join(
             a.name + (f" ({'; '.join(a.affiliations)})" if a.affiliations else "") for a in p.authors))

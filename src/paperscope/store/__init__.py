@@ -35,6 +35,7 @@ class Store(PaperRows, EmbeddingRows, RunRows):
                 " problems = problems + ? WHERE id = ?",
                 (counts["added"], counts["updated"], counts["unchanged"], len(batch.problems), run_id),
             )
+            counts["updated"] += self._mark_withdrawn(batch.withdrawn, seen_at)
             if batch.checkpoint is not None:
                 self._set_checkpoint(source, batch.checkpoint)
         return counts

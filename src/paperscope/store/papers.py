@@ -13,6 +13,7 @@ from ..text import canonical_id, normalise_doi, parse_arxiv_id
 from .db import Database, now_utc
 
 _DAY = "substr(coalesce(published, first_seen), 1, 10)"
+_LISTED = "withdrawn IS NULL"  # withdrawn papers stay stored but leave lists and search
 
 def name_key(name: str) -> str:
     """Case- and spacing-insensitive author key for the author page and `author:` filter."""
@@ -28,13 +29,13 @@ def _to_row(p: Paper) -> tuple[Any, ...]:
         p.journal_ref, p.comments, p.license,
         json.dumps(p.links, sort_keys=True, ensure_ascii=False),
         json.dumps({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
-        json.dumps(list(p.sources)),
+        json.dumps(list(p.sources)), p.withdrawn,
     )
 
 
 _COLUMNS = (
     "id, arxiv_id, doi, title, abstract, authors, categories, published, updated, first_seen, "
-    "versions, journal_ref, comments, license, links, signals, sources"
+    "versions, journal_ref, comments, license, links, signals, sources, withdrawn"
 )
 
 
@@ -46,7 +47,7 @@ def _from_row(r: Sequence[Any]) -> Paper:
         versions=tuple(Version(v, c) for v, c in json.loads(r[10])),
         journal_ref=r[11], comments=r[12], license=r[13], links=json.loads(r[14]),
         signals={k: Signal(v, s, a) for k, (v, s, a) in json.loads(r[15]).items()},
-        sources=tuple(json.loads(r[16])),
+        sources=tuple(json.loads(r[16])), withdrawn=r[17],
     )
 
 
@@ -100,7 +101,7 @@ class PaperRows(Database):
         if old is None:
             p = dataclasses.replace(p, first_seen=seen_at)
             self.conn.execute(
-                f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({','.join('?' * 18)})", _to_row(p) + (self._next_seq(),)
+                f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({','.join('?' * 19)})", _to_row(p) + (self._next_seq(),)
             )
             self._write_authors(p)
             return "added"
@@ -109,12 +110,21 @@ class PaperRows(Database):
             return "unchanged"
         row = _to_row(merged)
         self.conn.execute(
-            f"UPDATE papers SET ({_COLUMNS}, seq) = ({','.join('?' * 18)}) WHERE id = ?",
+            f"UPDATE papers SET ({_COLUMNS}, seq) = ({','.join('?' * 19)}) WHERE id = ?",
             row + (self._next_seq(), old.id),
         )
         if merged.authors != old.authors:
             self._write_authors(merged)
         return "updated"
+
+    def _mark_withdrawn(self, arxiv_ids: Sequence[str], at: str) -> int:
+        """Mark papers a source reported deleted; the row (and every library entry) stays."""
+        done = 0
+        for arxiv_id in arxiv_ids:
+            done += self.conn.execute(
+                "UPDATE papers SET withdrawn = ?, seq = ? WHERE arxiv_id = ? AND withdrawn IS NULL",
+                (at, self._next_seq(), arxiv_id)).rowcount
+        return done
 
     def upsert_papers(self, papers: Sequence[Paper]) -> dict[str, int]:
         """Insert or merge papers in one transaction; returns counts of added/updated/unchanged."""
@@ -166,7 +176,7 @@ class PaperRows(Database):
         """Papers with an author of this name, newest first."""
         rows = self.conn.execute(
             f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))} FROM paper_authors a"
-            " JOIN papers p ON p.id = a.paper_id WHERE a.name_key = ?"
+            " JOIN papers p ON p.id = a.paper_id WHERE a.name_key = ? AND p.withdrawn IS NULL"
             " GROUP BY p.id ORDER BY p.published DESC LIMIT ?",
             (name_key(name), limit),
         ).fetchall()
@@ -193,29 +203,29 @@ class PaperRows(Database):
     def papers_on_day(self, day: str, limit: int = 50, offset: int = 0) -> list[Paper]:
         """Papers first published (or, lacking a date, first seen) on an ISO day, most upvoted first."""
         rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} = ?"
+            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} = ? AND {_LISTED}"
             " ORDER BY coalesce(json_extract(signals, '$.upvotes[0]'), 0) DESC, published DESC, id"
             " LIMIT ? OFFSET ?", (day, limit, offset)).fetchall()
         return [_from_row(r) for r in rows]
 
     def count_on_day(self, day: str) -> int:
         """How many papers `papers_on_day` would list in all."""
-        return int(self.conn.execute(f"SELECT count(*) FROM papers WHERE {_DAY} = ?", (day,)).fetchone()[0])
+        return int(self.conn.execute(f"SELECT count(*) FROM papers WHERE {_DAY} = ? AND {_LISTED}", (day,)).fetchone()[0])
 
     def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
         """The nearest earlier and later days that have papers (for previous/next links)."""
-        before = self.conn.execute(f"SELECT max({_DAY}) FROM papers WHERE {_DAY} < ?", (day,)).fetchone()[0]
-        after = self.conn.execute(f"SELECT min({_DAY}) FROM papers WHERE {_DAY} > ?", (day,)).fetchone()[0]
+        before = self.conn.execute(f"SELECT max({_DAY}) FROM papers WHERE {_DAY} < ? AND {_LISTED}", (day,)).fetchone()[0]
+        after = self.conn.execute(f"SELECT min({_DAY}) FROM papers WHERE {_DAY} > ? AND {_LISTED}", (day,)).fetchone()[0]
         return before, after
 
     def latest_day(self) -> str | None:
         """The most recent day that has papers."""
-        return self.conn.execute(f"SELECT max({_DAY}) FROM papers").fetchone()[0]
+        return self.conn.execute(f"SELECT max({_DAY}) FROM papers WHERE {_LISTED}").fetchone()[0]
 
     def papers_since(self, iso: str, limit: int = 20000) -> list[Paper]:
         """Papers published (or first seen) at or after an ISO time, for trending."""
         rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} >= ? ORDER BY {_DAY} DESC LIMIT ?",
+            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} >= ? AND {_LISTED} ORDER BY {_DAY} DESC LIMIT ?",
             (iso[:10], limit)).fetchall()
         return [_from_row(r) for r in rows]
 

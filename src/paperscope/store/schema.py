@@ -136,4 +136,6 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     );
     """,
+    # OAI-PMH deletions: the paper stays (users' libraries point at it) but leaves lists and search.
+    "ALTER TABLE papers ADD COLUMN withdrawn TEXT",
 )
