@@ -12,8 +12,8 @@ from ..models import Author, Paper, Signal, Version
 from ..text import canonical_id, normalise_doi, parse_arxiv_id
 from .db import Database, now_utc
 
-_LISTED = "withdrawn IS NULL"
 _DAY = "substr(coalesce(published, first_seen), 1, 10)"
+_LISTED = "withdrawn IS NULL"  # withdrawn papers stay stored but leave lists and search
 
 def name_key(name: str) -> str:
     """Case- and spacing-insensitive author key for the author page and `author:` filter."""
@@ -117,15 +117,6 @@ class PaperRows(Database):
             self._write_authors(merged)
         return "updated"
 
-    def upsert_papers(self, papers: Sequence[Paper]) -> dict[str, int]:
-        """Insert or merge papers in one transaction; returns counts of added/updated/unchanged."""
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        seen_at = now_utc()
-        with self.transaction():
-            for p in papers:
-                counts[self._upsert(p, seen_at)] += 1
-        return counts
-
     def _mark_withdrawn(self, arxiv_ids: Sequence[str], at: str) -> int:
         """Mark papers a source reported deleted; the row (and every library entry) stays."""
         done = 0
@@ -134,6 +125,15 @@ class PaperRows(Database):
                 "UPDATE papers SET withdrawn = ?, seq = ? WHERE arxiv_id = ? AND withdrawn IS NULL",
                 (at, self._next_seq(), arxiv_id)).rowcount
         return done
+
+    def upsert_papers(self, papers: Sequence[Paper]) -> dict[str, int]:
+        """Insert or merge papers in one transaction; returns counts of added/updated/unchanged."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        seen_at = now_utc()
+        with self.transaction():
+            for p in papers:
+                counts[self._upsert(p, seen_at)] += 1
+        return counts
 
     def resolve_id(self, ref: str) -> str | None:
         """Find the canonical id for what a user typed: a canonical id, an arXiv id or URL, or a DOI."""
@@ -210,8 +210,7 @@ class PaperRows(Database):
 
     def count_on_day(self, day: str) -> int:
         """How many papers `papers_on_day` would list in all."""
-        return int(self.conn.execute(f"SELECT count(*) FROM papers WHERE {_DAY} = ? AND {_LISTED}",
-                                     (day,)).fetchone()[0])
+        return int(self.conn.execute(f"SELECT count(*) FROM papers WHERE {_DAY} = ? AND {_LISTED}", (day,)).fetchone()[0])
 
     def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
         """The nearest earlier and later days that have papers (for previous/next links)."""
