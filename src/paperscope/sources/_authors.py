@@ -24,7 +24,8 @@ _TRAILING = " ,;.:"
 def _segments(text: str) -> list[tuple[str, str]]:
     """Split into ('text', …) and ('group', …) parts at depth 0; an unclosed group runs to the end."""
     parts: list[tuple[str, str]] = []
-    depth, buf = 0, []
+    depth = 0
+    buf: list[str] = []
     for ch in text:
         if ch == "(":
             if depth == 0:
@@ -83,8 +84,8 @@ def _legend(group: str) -> dict[str, str] | None:
 
 
 def _name(text: str) -> str:
-    name = clean(text).strip(_TRAILING)
-    return re.sub(r"^(?:and|&)\s+|\s+(?:and|&)$", "", name).strip(_TRAILING)
+    name = clean(text).strip(" ,;:")  # a trailing "." belongs to the name ("Jr.", "A. B.")
+    return re.sub(r"^(?:and|&)\s+|\s+(?:and|&)$", "", name).strip(" ,;:")
 
 
 def parse_byline(value: str) -> list[tuple[str, tuple[str, ...]]]:

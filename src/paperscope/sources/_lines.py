@@ -82,8 +82,8 @@ def read_jsonl(
                     try:
                         papers.append(to_paper(_decode(raw)))
                     except UnicodeDecodeError as exc:
-                        problems.append(Problem(
-                            f"{path.name}:{line_no}", f"not valid UTF-8 (byte {raw[exc.start]:#04x} at byte {exc.start + 1})"))
+                        where = f"byte {raw[exc.start]:#04x} at byte {exc.start + 1}"
+                        problems.append(Problem(f"{path.name}:{line_no}", f"not valid UTF-8 ({where})"))
                     except json.JSONDecodeError as exc:
                         problems.append(Problem(f"{path.name}:{line_no}", _json_reason(exc)))
                     except (ValueError, TypeError, KeyError, AttributeError) as exc:

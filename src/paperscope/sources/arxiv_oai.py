@@ -66,7 +66,7 @@ def _raise_oai_error(root: etree._Element, endpoint: str) -> None:
     codes = [e.get("code") or "unknown" for e in errors]
     if "noRecordsMatch" in codes:
         raise _NoRecords()
-    said = "; ".join(f"{code}: {clean(text_of(e)) or '(no message)'}" for code, e in zip(codes, errors))
+    said = "; ".join(f"{code}: {clean(text_of(e)) or '(no message)'}" for code, e in zip(codes, errors, strict=True))
     if "badResumptionToken" in codes:
         raise oaiexceptions.BadResumptionToken(said)  # handled by harvest(): the window starts again
     hint = {
@@ -75,7 +75,7 @@ def _raise_oai_error(root: etree._Element, endpoint: str) -> None:
         "badArgument": "check --set, --since and --until",
         "noSetHierarchy": "drop --set",
     }.get(codes[0], "check arxiv_oai_url and the options")
-    raise SourceError(f"{endpoint} answered an OAI-PMH error: {said}; {hint}")
+    raise SourceError(f"{endpoint} answered an OAI-PMH error: {said} — {hint}")
 
 
 def _explain(body: bytes) -> str | None:
@@ -129,9 +129,8 @@ def record_to_paper(record: etree._Element, prefix: str) -> Paper | None:
     if not title:
         raise ValueError("no title")
     if prefix == "arXivRaw":
-        authors = tuple(
-            Author(delatex(name), tuple(delatex(a) for a in affs)) for name, affs in parse_byline(_t(meta, "authors") or "")
-        )
+        byline = parse_byline(_t(meta, "authors") or "")
+        authors = tuple(Author(delatex(name), tuple(delatex(a) for a in affs)) for name, affs in byline)
         # arXivRaw lists versions as text in the order v1, v10, v11, v2 …: order them by number.
         versions = ordered_versions(tuple(
             Version(v.get("version", f"v{i + 1}"), parse_date(_t(v, "date")))

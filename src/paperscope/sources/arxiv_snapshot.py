@@ -26,7 +26,7 @@ def _authors(rec: dict[str, Any]) -> tuple[Author, ...]:
                 names.append(" ".join(p for p in (clean(first), clean(last), clean(suffix)) if p))
         names = [n for n in names if n]
         affs = [a for _, a in byline] if len(byline) == len(names) else [() for _ in names]
-        return tuple(Author(delatex(n), tuple(delatex(x) for x in a)) for n, a in zip(names, affs))
+        return tuple(Author(delatex(n), tuple(delatex(x) for x in a)) for n, a in zip(names, affs, strict=True))
     return tuple(Author(delatex(n), tuple(delatex(x) for x in a)) for n, a in byline)
 
 
