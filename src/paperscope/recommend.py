@@ -99,6 +99,6 @@ def recommend(engine: Engine, user_id: int, tag: str | None = None, k: int = 10,
     for pid, cosine in found:
         sims = pos_matrix @ engine.vectors.vector(pid)
         because = tuple(papers[pos_ids[j]] for j in np.argsort(-sims)[:2] if pos_ids[j] in papers)
-        if pid in papers:
+        if pid in papers and not papers[pid].withdrawn:  # withdrawn papers are never suggested
             out.append(Recommendation(papers[pid], cosine * norm + model.b, because))
     return out

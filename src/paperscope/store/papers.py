@@ -236,7 +236,8 @@ class PaperRows(Database):
     def ids_first_seen_since(self, iso: str, limit: int = 200000) -> list[str]:
         """Ids of papers this instance first saw at or after an ISO time (new for digests)."""
         return [r[0] for r in self.conn.execute(
-            "SELECT id FROM papers WHERE first_seen >= ? ORDER BY first_seen DESC LIMIT ?", (iso, limit))]
+            f"SELECT id FROM papers WHERE first_seen >= ? AND {_LISTED} ORDER BY first_seen DESC LIMIT ?",
+            (iso, limit))]
 
     def paper_ids_by_author(self, name: str) -> list[str]:
         """Ids of papers with an author of this name (case, dots and spacing ignored)."""

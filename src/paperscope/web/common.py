@@ -38,7 +38,7 @@ def hf_paper(p: Paper) -> dict[str, Any]:
         "projectPage": p.links.get("project"), "categories": list(p.categories),
         "versions": [{"version": v.version, "created": v.created} for v in p.versions],
         "doi": p.doi, "journalRef": p.journal_ref, "comments": p.comments, "license": p.license,
-        "links": p.links, "sources": list(p.sources),
+        "links": p.links, "sources": list(p.sources), "withdrawnAt": p.withdrawn,
     }
 
 
