@@ -1,14 +1,15 @@
 """The three arXiv sources against responses arXiv really sent (tests/data/real, see PROVENANCE.md).
 
 Each body is served by the loopback RecordedServer to the real source code through the
-`arxiv_oai_url` / `arxiv_api_url` settings. Cases no recording exists for (a 13-version record in
-arXiv's text order, a repeated resumption token, a deleted record, a file still growing) are stubs,
+`arxiv_oai_url` / `arxiv_api_url` settings. Cases no recording exists for (a repeated resumption token, a deleted
+record, a file still growing) are stubs,
 written inline below and marked as such.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -73,33 +74,47 @@ def test_identical_restart_of_a_real_harvest_changes_nothing(server, settings, s
     assert (again.added, again.updated, again.unchanged) == (0, 0, 7)
 
 
-STUB_13_VERSIONS = """<?xml version="1.0" encoding="UTF-8"?>
-<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2016-10-21T00:00:00Z</responseDate>
-<request verb="ListRecords" metadataPrefix="arXivRaw">http://export.arxiv.org/oai2</request><ListRecords>
-<record><header><identifier>oai:arXiv.org:1204.6689</identifier><datestamp>2016-10-21</datestamp></header>
-<metadata><arXivRaw xmlns="http://arxiv.org/OAI/arXivRaw/"><id>1204.6689</id>{versions}
-<title>A paper with thirteen versions</title>
-<authors>Maciej Bilicki (1,2), John A. Peacock (2) ((1) University of Zielona G\u00f3ra (2) University of Edinburgh)</authors>
-<categories>astro-ph.CO</categories><abstract>Stub.</abstract></arXivRaw></metadata></record>
-</ListRecords></OAI-PMH>"""
-# arXiv's text order: v1, v10, v11, v12, v13, v2, … v9 (the order in which arXivRaw lists them)
-_DATES = {1: "Mon, 30 Apr 2012 14:00:00 GMT", 9: "Thu, 7 Jun 2012 10:00:00 GMT", 13: "Thu, 20 Oct 2016 09:00:00 GMT"}
-_VERSIONS = "".join(
-    f'<version version="v{n}"><date>{_DATES.get(n, f"Fri, {n} May 2012 10:00:00 GMT")}</date><size>1kb</size></version>'
-    for n in sorted(range(1, 14), key=str))
+def _serve_real_2016_harvest(server) -> None:
+    """Page 1: arXiv's 2016-10-20 arXivRaw answer (387 records, token 1403493|1001); page 2: a real record."""
+    server.add("/oai", _real("oai_arxivraw_listrecords_2016-10-20.xml"), when={"metadataPrefix": "arXivRaw"})
+    server.add("/oai", _real("oai_arxivraw_getrecord_0804.2273.xml"), when={"resumptionToken": "1403493|1001"})
 
 
-def test_stub_thirteen_versions_in_text_order_take_v13_as_updated(server, settings, store, tmp_path):
-    server.add("/oai", STUB_13_VERSIONS.format(versions=_VERSIONS).encode())
-    ingest(store, settings, "arxiv-oai", WINDOW)
-    p = store.get_paper("1204.6689")
+WINDOW_2016 = SourceOptions(prefix="arXivRaw", since="2016-10-20", until="2016-10-21")
+# what an affiliation looks like when it leaks into a name
+_FRAGMENT = re.compile(r"[()]|^\d|^and\b|Univ|Institut|Department|Laborator|College|Observator|Fermilab", re.I)
+
+
+def test_real_2016_harvest_versions_in_number_order_and_clean_names(server, settings, store):
+    _serve_real_2016_harvest(server)
+    report = ingest(store, settings, "arxiv-oai", WINDOW_2016)
+    assert (report.added, report.problems) == (388, ())
+    p = store.get_paper("1204.6689")  # arXivRaw lists its 13 versions as v1, v10, v11, v12, v13, v2 … v9
     assert [v.version for v in p.versions] == [f"v{n}" for n in range(1, 14)]
-    assert p.published == "2012-04-30T14:00:00Z" and p.updated == "2016-10-20T09:00:00Z"
-    assert [(a.name, a.affiliations) for a in p.authors] == [
-        ("Maciej Bilicki", ("University of Zielona Góra", "University of Edinburgh")),
+    assert (p.published, p.updated) == ("2012-04-30T16:26:38Z", "2016-10-20T07:58:56Z")
+    names = [a.name for paper in store.iter_papers() for a in paper.authors]
+    assert len(names) > 1000 and [n for n in names if _FRAGMENT.search(n)] == []
+    bilicki = store.get_paper("1408.0799").authors
+    assert [(a.name, a.affiliations) for a in bilicki[:2]] == [
+        ("Maciej Bilicki", ("University of Cape Town", "University of Zielona Góra")),
         ("John A. Peacock", ("University of Edinburgh",))]
-    again = ingest(store, settings, "arxiv-oai", WINDOW, restart=True)
-    assert (again.updated, again.unchanged) == (0, 1)
+    assert [(a.name, a.affiliations) for a in store.get_paper("1203.0193").authors] == [("Servane Gey", ("MAP5",))]
+    edelen = {a.name: a.affiliations for a in store.get_paper("1511.01883").authors}
+    assert edelen["S.V. Milton"] == ("Colorado State U., Fort Collins",) and edelen["D. Edstrom Jr."] == ()
+
+
+def test_real_2016_harvest_restart_reports_nothing_updated(server, settings, store, tmp_path):
+    _serve_real_2016_harvest(server)
+    home = tmp_path / "home"
+    first = _cli(home, server, "ingest", "arxiv-oai", "--prefix", "arXivRaw", "--from", "2016-10-20",
+                 "--until", "2016-10-21", "--json")
+    assert first.exit_code == 0, first.output
+    again = _cli(home, server, "ingest", "arxiv-oai", "--prefix", "arXivRaw", "--from", "2016-10-20",
+                 "--until", "2016-10-21", "--restart", "--json")
+    report = json.loads(again.stdout)
+    assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 388)
+    shown = _cli(home, server, "show", "1204.6689").stdout
+    assert "updated: 2016-10-20" in shown and "v13 (2016-10-20)" in shown
 
 
 # --- OAI-PMH errors as arXiv sent them ---------------------------------------------------------------
@@ -177,6 +192,8 @@ def test_stub_deleted_record_marks_the_paper_withdrawn_not_gone(server, settings
     day = p.published[:10]
     assert store.papers_on_day(day) == [] and store.count_on_day(day) == 0
     assert store.papers_by_author("Christoph Richard") == []
+    new_for_digests = store.ids_first_seen_since("2000-01-01")
+    assert "arxiv:0704.0716" not in new_for_digests and len(new_for_digests) == 6
     again = ingest(store, settings, "arxiv-oai", SourceOptions(prefix="arXivRaw", until="2015-02-01"), restart=True)
     assert again.updated == 0
 
@@ -195,6 +212,8 @@ def test_withdrawn_paper_page_says_so(server, settings, store, fake_embedder):
     client = TestClient(create_app(settings, open_engine(store, settings, fake_embedder)))
     page = client.get("/paper/arxiv:0704.0716")
     assert page.status_code == 200 and "Withdrawn" in page.text
+    assert client.get("/api/papers/0704.0716").json()["withdrawnAt"]
+    assert client.get("/api/papers/0704.0471").json()["withdrawnAt"] is None
 
 
 # --- arXiv API (Atom) as arXiv sent it ---------------------------------------------------------------
@@ -294,7 +313,8 @@ def test_real_bylines_match_kaggles_names_and_keep_affiliations_apart():
 def test_real_numbered_and_bare_legends():
     recs = {json.loads(x)["id"]: json.loads(x) for x in SNAPSHOT.read_text().splitlines()}
     assert parse_byline(recs["0704.0025"]["authors"]) == [
-        ("A. S. Mishchenko", ("CREST, Japan Science and Technology Agency", "Russian Research Centre ``Kurchatov Institute''")),
+        ("A. S. Mishchenko",
+         ("CREST, Japan Science and Technology Agency", "Russian Research Centre ``Kurchatov Institute''")),
         ("N. Nagaosa", ("CREST, Japan Science and Technology Agency", "The University of Tokyo"))]
     lanzoni = dict(parse_byline(recs["0704.0139"]["authors"]))
     assert lanzoni["M. Mapelli"] == ("S.I.S.S.A., Via Beirut 2 - 4, Trieste",)
@@ -306,5 +326,33 @@ def test_real_numbered_and_bare_legends():
 def test_snapshot_keeps_byline_affiliations(settings, store):
     ingest(store, settings, "snapshot", SourceOptions(path=SNAPSHOT))
     p = store.get_paper("0704.0025")
-    assert [a.affiliations for a in p.authors][1] == ("CREST, Japan Science and Technology Agency", "The University of Tokyo")
+    assert p.authors[1].affiliations == ("CREST, Japan Science and Technology Agency", "The University of Tokyo")
     assert store.get_paper("0704.0033").links["doi2"] == "https://doi.org/10.1364/josaa.32.002407"
+
+
+def test_withdrawn_paper_leaves_search_similar_and_recommendations(settings, store, fake_embedder):
+    from paperscope.models import Batch
+    from paperscope.pipeline import embed_papers, update_indexes
+    from paperscope.recommend import recommend
+    from paperscope.search import open_engine, search, similar
+
+    ingest(store, settings, "snapshot", SourceOptions(path=SNAPSHOT))
+    embed_papers(store, fake_embedder)
+    update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
+    engine = open_engine(store, settings, fake_embedder)
+    user = store.users.create("reader@example.org", None)
+    for pid in ("arxiv:0704.0001", "arxiv:0704.0002", "arxiv:0704.0003"):
+        store.users.save(user.id, pid, ["mine"])
+    title = store.get_paper("0704.0004").title
+    top = recommend(engine, user.id, k=5)[0].paper.id
+    near = similar(engine, ["arxiv:0704.0001"], k=5)[0].paper.id
+    assert "arxiv:0704.0004" in [h.paper.id for h in search(engine, title, k=5, mode="keyword").hits]
+
+    run = store.start_run("test")
+    gone = [store.get_paper(x).arxiv_id for x in ("arxiv:0704.0004", top, near)]
+    store.commit_batch("test", run, Batch((), withdrawn=tuple(gone)))
+    update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
+    engine = open_engine(store, settings, fake_embedder)
+    assert "arxiv:0704.0004" not in [h.paper.id for h in search(engine, title, k=5, mode="keyword").hits]
+    assert top not in [r.paper.id for r in recommend(engine, user.id, k=5)]
+    assert near not in [h.paper.id for h in similar(engine, ["arxiv:0704.0001"], k=5)]
