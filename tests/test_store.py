@@ -47,8 +47,8 @@ def test_older_record_fills_gaps_but_does_not_overwrite_newer_metadata(store):
 def test_failed_batch_leaves_no_partial_write(store):
     run = store.start_run("t")
     good = Paper(id="local:a", title="A", authors=(Author("X"),))
-    broken = Paper(id="local:b", title=None)  # type: ignore[arg-type]  # NOT NULL violation mid-batch
-    with pytest.raises(sqlite3.IntegrityError):
+    broken = Paper(id="local:b", title=None)  # type: ignore[arg-type]  # refused by cleaning mid-batch
+    with pytest.raises((sqlite3.IntegrityError, ValueError)):
         store.commit_batch("t", run, Batch((good, broken), (), {"offset": 2}))
     assert store.stats()["papers"] == 0 and store.get_checkpoint("t") is None
     assert store.conn.execute("SELECT count(*) FROM paper_authors").fetchone()[0] == 0

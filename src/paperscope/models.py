@@ -76,6 +76,7 @@ class Batch:
     done: int = 0  # units of progress (records or bytes) this batch represents
     total: int | None = None  # the whole job in the same units, when the source knows it
     withdrawn: tuple[str, ...] = ()  # arXiv ids the source reports deleted: kept, marked withdrawn
+    notes: tuple[Problem, ...] = ()  # about the whole source, not one record (e.g. "read as Windows-1252")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ class IngestReport:
     unchanged: int = 0
     problems: tuple[Problem, ...] = ()
     resumed: bool = False
+    cleaned: tuple[Problem, ...] = ()  # records kept with a field dropped or cut (links, dates, lengths)
+
+    @property
+    def valid(self) -> int:
+        """Records that were read and stored (new, changed or already known)."""
+        return self.added + self.updated + self.unchanged
 
     @property
     def changed(self) -> bool:

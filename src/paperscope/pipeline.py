@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from .clean import clean_paper
 from .config import Settings
 from .errors import PaperscopeError, UsageError
 from .models import Batch, IngestReport, Problem
@@ -67,6 +69,20 @@ def plan(source: str, settings: Settings, opts: SourceOptions) -> tuple[str, Cal
     raise UsageError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
 
 
+def clean_batch(batch: Batch) -> tuple[Batch, list[Problem]]:
+    """The batch with every paper cleaned (unusable ones moved to its problems) and one note per dropped field."""
+    papers, problems, notes = [], list(batch.problems), list(batch.notes)
+    for paper in batch.papers:
+        try:
+            cleaned, changes = clean_paper(paper)
+        except ValueError as exc:
+            problems.append(Problem(paper.id[:200], str(exc)))
+            continue
+        papers.append(cleaned)
+        notes += [Problem(cleaned.id[:200], change) for change in changes]
+    return dataclasses.replace(batch, papers=tuple(papers), problems=tuple(problems)), notes
+
+
 def ingest(
     store: Store,
     settings: Settings,
@@ -81,8 +97,11 @@ def ingest(
     run_id = store.start_run(key)
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     problems: list[Problem] = []
+    cleaned: list[Problem] = []
     try:
         for batch in batches(checkpoint):
+            batch, notes = clean_batch(batch)
+            cleaned += notes
             counts = store.commit_batch(key, run_id, batch)
             for name, n in counts.items():
                 totals[name] += n
@@ -96,7 +115,8 @@ def ingest(
         store.finish_run(run_id, "failed", f"interrupted: {exc.__class__.__name__}")
         raise
     store.finish_run(run_id, "ok")
-    return IngestReport(key, problems=tuple(problems), resumed=checkpoint is not None, **totals)
+    return IngestReport(key, problems=tuple(problems), resumed=checkpoint is not None, cleaned=tuple(cleaned),
+                        **totals)
 
 
 # --- embed and index ----------------------------------------------------------------------------

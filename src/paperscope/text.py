@@ -101,13 +101,15 @@ def parse_date(value: object) -> str | None:
         return None
     if re.fullmatch(r"\d{4}", text):
         return f"{text}-01-01T00:00:00Z"
+    if len(text) > 64:  # no date is that long; do not hand megabytes to the parsers
+        return None
     try:
         return iso_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     try:
         return iso_utc(parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # an overflowing year or offset is no date
         return None
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from collections import Counter
 from typing import Any, Callable
 
 import click
 
 from ..config import Settings
+from ..errors import SourceError
 from ..models import Batch, IngestReport
 from ..pipeline import SourceOptions, ingest
 from ..store import Store
@@ -72,19 +74,41 @@ def run_ingest(ctx: click.Context, source: str, opts: SourceOptions, restart: bo
         progress.close()
 
 
+def _why(reason: str) -> str:
+    """The kind of a skip reason, for the summary (`not valid JSON (… at column 3)` → `not valid JSON`)."""
+    return reason.split(" (")[0].split(": ")[0][:60]
+
+
 def print_report(report: IngestReport, as_json: bool) -> None:
-    """Print an ingest summary (or the JSON report); skipped records go to stderr."""
+    """Print an ingest summary (or the JSON report); skipped records and dropped fields go to stderr."""
     if as_json:
-        echo_json({**dataclasses.asdict(report), "changed": report.changed})
+        echo_json({**dataclasses.asdict(report), "changed": report.changed, "valid": report.valid})
         return
     click.echo(f"{report.source}: {report.added} added, {report.updated} updated, "
                f"{report.unchanged} unchanged{' (resumed)' if report.resumed else ''}")
     if report.problems:
-        click.echo(f"{len(report.problems)} record(s) skipped:", err=True)
+        kinds = Counter(_why(p.reason) for p in report.problems)
+        click.echo(f"{len(report.problems)} record(s) skipped ("
+                   + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common(5)) + "):", err=True)
         for p in report.problems[:20]:
             click.echo(f"  {p.record}: {p.reason}", err=True)
         if len(report.problems) > 20:
             click.echo(f"  … and {len(report.problems) - 20} more (use --json for all)", err=True)
+    if report.cleaned:
+        records = len({p.record for p in report.cleaned})
+        click.echo(f"{len(report.cleaned)} field(s) dropped or cut in {records} kept record(s):", err=True)
+        for p in report.cleaned[:10]:
+            click.echo(f"  {p.record}: {p.reason}", err=True)
+        if len(report.cleaned) > 10:
+            click.echo(f"  … and {len(report.cleaned) - 10} more (use --json for all)", err=True)
+
+
+def check_report(report: IngestReport) -> None:
+    """Records were read but none was usable: that is an error (a resumed run with nothing new is not)."""
+    skipped = report.problems
+    if report.valid == 0 and skipped:
+        raise SourceError(f"none of the {len(skipped)} record(s) read could be ingested (first: {skipped[0].record}: "
+                          f"{skipped[0].reason}); check the file's format against docs/sources.md")
 
 
 def embed_all(ctx: click.Context) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..pipeline import SOURCES, SourceOptions
-from .common import embed_all, index_all, print_report, run_ingest
+from .common import check_report, embed_all, index_all, print_report, run_ingest
 
 
 @click.command("ingest")
@@ -32,6 +32,7 @@ def ingest_cmd(ctx: click.Context, source: str, path: Path | None, fmt: str | No
                          query=query, ids=ids, max_results=max_results)
     report = run_ingest(ctx, source, opts, restart)
     print_report(report, as_json)
+    check_report(report)
 
 
 @click.command()
@@ -56,11 +57,16 @@ def index_cmd(ctx: click.Context, rebuild: bool) -> None:
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def update(ctx: click.Context, source: str | None, path: Path | None) -> None:
-    """Ingest (if SOURCE is given) → embed → index. Exits 1 when nothing changed, so later steps can skip."""
+    """Ingest (if SOURCE is given) → embed → index.
+
+    Exit status: 0 when something changed; 1 when nothing changed (a no-op, not an error: a cron job can skip
+    its later steps); other non-zero codes are errors (the message says what to do).
+    """
     changed = False
     if source:
         report = run_ingest(ctx, source, SourceOptions(path=path))
         print_report(report, False)
+        check_report(report)
         changed = report.changed
     embedded = embed_all(ctx)
     counts = index_all(ctx, False)

@@ -13,6 +13,14 @@ from ..models import Batch, Paper, Problem
 FINGERPRINT_BYTES = 65536
 
 
+def problem_reason(exc: BaseException) -> str:
+    """One line saying why a record was skipped, whatever was raised while reading it."""
+    text = " ".join(str(exc).split())[:200]
+    if isinstance(exc, (ValueError, TypeError, KeyError, AttributeError)) and text:
+        return text
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+
 def fingerprint(path: Path, length: int = FINGERPRINT_BYTES) -> str:
     """Identify a file by its first bytes, so a resumed run does not continue inside another file."""
     with path.open("rb") as fh:
@@ -86,8 +94,10 @@ def read_jsonl(
                         problems.append(Problem(f"{path.name}:{line_no}", f"not valid UTF-8 ({where})"))
                     except json.JSONDecodeError as exc:
                         problems.append(Problem(f"{path.name}:{line_no}", _json_reason(exc)))
-                    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                        problems.append(Problem(f"{path.name}:{line_no}", str(exc) or exc.__class__.__name__))
+                    except RecursionError:
+                        problems.append(Problem(f"{path.name}:{line_no}", "nested too deeply to be a record"))
+                    except Exception as exc:  # one record never aborts the file: skip it, say where and why
+                        problems.append(Problem(f"{path.name}:{line_no}", problem_reason(exc)))
             if (not raw and (papers or problems or offset == start)) or len(papers) + len(problems) >= batch_size:
                 cp = {"path": str(path), "fingerprint": fingerprint(path, offset), "offset": offset, "line": line_no}
                 yield Batch(tuple(papers), tuple(problems), cp, done=offset - start, total=size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 import hashlib
@@ -11,7 +12,7 @@ from typing import Any, Iterator
 from ..errors import SourceError, UsageError
 from ..models import Author, Batch, Paper, Problem, Signal
 from ..text import canonical_id, clean, delatex, normalise_doi, parse_arxiv_id, parse_date, split_authors
-from ._lines import read_jsonl
+from ._lines import problem_reason, read_jsonl
 
 NAME = "files"
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "csv",
@@ -112,27 +113,78 @@ def record_to_paper(rec: Any, local_prefix: str = "") -> Paper:
     )
 
 
+MAX_CSV_FIELD = 1_000_000  # characters; a longer field is a broken or hostile row, skipped with its line
+
+
+def sniff_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as such, else Windows-1252, else Latin-1."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                chunk.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _encoding_note(path: Path, encoding: str) -> tuple[Problem, ...]:
+    if encoding == "utf-8-sig":
+        return ()
+    name = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
+    return (Problem(path.name, f"not UTF-8: read as {name}; save it as UTF-8 to be sure of accents"),)
+
+
 def _read_csv(path: Path, checkpoint: dict[str, Any] | None, batch_size: int) -> Iterator[Batch]:
     done = int((checkpoint or {}).get("rows", 0)) if (checkpoint or {}).get("fingerprint") == _sha(path) else 0
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+    encoding = sniff_encoding(path)
+    csv.field_size_limit(MAX_CSV_FIELD)
+    with path.open(newline="", encoding=encoding) as fh:
         reader = csv.DictReader(fh, delimiter=delimiter)
-        if not reader.fieldnames or not any(f in FIELD_MAP["title"] for f in reader.fieldnames):
-            raise SourceError(f"{path} has no 'title' column (columns: {reader.fieldnames}); see docs/sources.md")
+        try:
+            fieldnames = reader.fieldnames
+        except csv.Error as exc:
+            raise SourceError(f"{path} is not readable as CSV ({exc}); see docs/sources.md") from None
+        if not fieldnames or not any(f in FIELD_MAP["title"] for f in fieldnames):
+            raise SourceError(f"{path} has no 'title' column (columns: {fieldnames}); see docs/sources.md")
         papers: list[Paper] = []
         problems: list[Problem] = []
+        notes = () if done else _encoding_note(path, encoding)
         row_no = 0
-        for row_no, row in enumerate(reader, start=1):
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # an oversize or broken field: skip this row, keep reading
+                row_no += 1
+                if row_no > done:
+                    problems.append(Problem(f"{path.name}:line {reader.line_num + 1}", f"unreadable CSV row ({exc})"))
+                continue
+            row_no += 1
             if row_no <= done:
                 continue
             try:
                 papers.append(record_to_paper(row))
             except ValueError as exc:
                 problems.append(Problem(f"{path.name}:row {row_no}", str(exc)))
+            except Exception as exc:  # one record never aborts the file
+                problems.append(Problem(f"{path.name}:row {row_no}", problem_reason(exc)))
             if len(papers) + len(problems) >= batch_size:
-                yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "rows": row_no}, len(papers) + len(problems))
-                papers, problems = [], []
-        yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "rows": row_no}, len(papers) + len(problems))
+                yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "rows": row_no},
+                            len(papers) + len(problems), notes=notes)
+                papers, problems, notes = [], [], ()
+        yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "rows": row_no},
+                    len(papers) + len(problems), notes=notes)
 
 
 def _sha(path: Path) -> str:
@@ -163,13 +215,18 @@ def _read_bibtex(path: Path, checkpoint: dict[str, Any] | None, batch_size: int)
     import bibtexparser
     from bibtexparser.middlewares import LatexDecodingMiddleware
 
-    text = path.read_text(encoding="utf-8", errors="replace")
-    library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    encoding = sniff_encoding(path)
+    text = path.read_text(encoding=encoding, errors="replace")
+    try:
+        library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    except RecursionError:
+        raise SourceError(f"{path} nests braces too deeply to be BibTeX; check the file") from None
     done = int((checkpoint or {}).get("entries", 0)) if (checkpoint or {}).get("fingerprint") == _sha(path) else 0
     problems = [
         Problem(f"{path.name}:line {b.start_line + 1}", f"unparseable BibTeX block: {b.error.__class__.__name__}")
         for b in library.failed_blocks
     ] if not done else []
+    notes = () if done else tuple(_encoding_note(path, encoding))
     entries = library.entries
     for start in range(done, max(len(entries), 1), batch_size):
         papers = []
@@ -177,11 +234,13 @@ def _read_bibtex(path: Path, checkpoint: dict[str, Any] | None, batch_size: int)
             try:
                 fields = {f.key: str(f.value) for f in entry.fields}
                 papers.append(record_to_paper(bibtex_entry_to_record(fields, entry.key), local_prefix="bib:"))
-            except ValueError as exc:
-                problems.append(Problem(f"{path.name}:@{entry.entry_type}{{{entry.key}}}", str(exc)))
+            except Exception as exc:  # one entry never aborts the file
+                problems.append(Problem(f"{path.name}:line {entry.start_line + 1} @{entry.entry_type}{{{entry.key}}}",
+                                        problem_reason(exc)))
         end = min(start + batch_size, len(entries))
-        yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "entries": end}, len(papers) + len(problems))
-        problems = []
+        yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "entries": end},
+                    len(papers) + len(problems), notes=notes)
+        problems, notes = [], ()
 
 
 def detect_format(path: Path, fmt: str | None) -> str:

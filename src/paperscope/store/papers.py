@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any, Iterator, Sequence
 
+from ..clean import clean_paper
 from ..errors import NotFoundError
 from ..merge import merge
 from ..models import Author, Paper, Signal, Version
@@ -97,6 +98,7 @@ class PaperRows(Database):
         return self._seq
 
     def _upsert(self, p: Paper, seen_at: str) -> str:
+        p = clean_paper(p)[0]  # every path into the catalogue is cleaned (idempotent after the pipeline's pass)
         old = self._find_existing(p)
         if old is None:
             p = dataclasses.replace(p, first_seen=seen_at)
