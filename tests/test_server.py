@@ -13,7 +13,7 @@ def test_real_server_answers_search_daily_paper_and_errors(server_url):
     paper = requests.get(server_url + "/api/papers/arxiv:0704.0001", timeout=10).json()
     assert paper["versions"][1]["version"] == "v2"
     missing = requests.get(server_url + "/api/papers/0000.00000", timeout=10)
-    assert missing.status_code == 404 and missing.json()["code"] == "NotFoundError"
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     html = requests.get(server_url + "/", timeout=10)
     assert html.status_code == 200 and "<script>alert" not in html.text
     assert requests.get(server_url + "/docs", timeout=10).status_code == 200

@@ -86,7 +86,7 @@ def test_hugging_face_compatible_paths(client):
 
 def test_errors_have_one_json_shape_and_no_traces(client):
     r = client.get("/api/papers/9999.99999")
-    assert r.status_code == 404 and r.json()["code"] == "NotFoundError" and "Traceback" not in r.text
+    assert r.status_code == 404 and r.json()["code"] == "not_found" and "Traceback" not in r.text
     bad = client.get("/api/search", params={"q": "x year:abc"})
     assert bad.status_code == 400 and "year:2020..2023" in bad.json()["error"]
     page = client.get("/paper/nope:nope")

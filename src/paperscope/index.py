@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import MissingExtraError, StoreError
+from .errors import IndexDamagedError, MissingExtraError, StoreError
 from .models import Filters, Paper, ParsedQuery
 
 ANALYZER = "paper_en"
@@ -21,6 +21,9 @@ FIELD_BOOSTS = {"text": 1.0, "title": 0.2, "authors": 0.5}
 EPOCH = date(1970, 1, 1)
 NO_DAY = -(2**31)
 MAX_CATS = 4
+META = "meta.json"
+TAIL = 65536  # bytes of each file's end covered by the manifest's checksum
+REBUILD = "run `paperscope index --rebuild`"
 
 
 def day_number(iso: str | None) -> int:
@@ -87,7 +90,7 @@ class KeywordIndex:
             writer.add_document(doc)
         writer.commit()
         writer.wait_merging_threads()
-        self.manifest_path.write_text(json.dumps({"last_seq": last_seq}))
+        replace_file(self.manifest_path, json.dumps({"last_seq": last_seq}).encode())
         self.index.reload()
 
     def _filter_queries(self, f: Filters) -> list[Any]:
@@ -132,6 +135,93 @@ class KeywordIndex:
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
 
 
+# --- files that are never half-written -------------------------------------------------------------
+
+FORMAT = 2  # 2: meta.json with sizes and tail checksums, int32 category codes
+CATS_FILE = "cats.i32"
+CAT_DTYPE = np.int32  # a category vocabulary of 2**31 codes cannot overflow (int16 did at 32,768)
+
+
+def append_file(path: Path, data: bytes) -> None:
+    """Append and fsync (raises OSError, e.g. ENOSPC, leaving the manifest untouched)."""
+    with open(path, "ab") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write a small file whole: temporary name, fsync, rename (readers see the old or the new, never half)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def own_file(path: Path) -> None:
+    """Give this generation a private copy of a file it shares with an older one before changing it in place."""
+    if path.exists() and path.stat().st_nlink > 1:
+        tmp = path.with_name(f".{path.name}.copy")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, path)
+
+
+def tail_sha(path: Path, size: int) -> str:
+    """SHA-256 of the last TAIL bytes before `size` (what a torn write or a truncation would change)."""
+    import hashlib
+
+    start = max(0, size - TAIL)
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        return hashlib.sha256(fh.read(size - start)).hexdigest()
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """The vector index manifest, or IndexDamagedError naming the fix."""
+    try:
+        m = json.loads((path / META).read_text(encoding="utf-8"))
+        if not isinstance(m, dict) or m.get("format") != FORMAT:
+            raise ValueError("unknown format")
+        for key in ("model", "dim", "count", "last_seq", "cat_vocab", "sizes", "tails"):
+            m[key]  # noqa: B018 - every key must be there
+        return m
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexDamagedError(f"the vector index manifest {path / META} is unreadable ({exc}); {REBUILD}") from None
+
+
+def check_files(path: Path, m: dict[str, Any]) -> None:
+    """Every file is at least as long as the manifest says and its tail matches the checksum."""
+    for name, size in m["sizes"].items():
+        file = path / name
+        have = file.stat().st_size if file.exists() else -1
+        if have < size:
+            raise IndexDamagedError(f"the vector index file {file} is {'missing' if have < 0 else 'truncated'} "
+                                    f"({max(have, 0)} of {size} bytes); {REBUILD}")
+        if tail_sha(file, size) != m["tails"].get(name):
+            raise IndexDamagedError(f"the vector index file {file} does not match its manifest; {REBUILD}")
+
+
+def keyword_last_seq(path: Path) -> int:
+    """How far through the store's changes the keyword index at `path` is (0 when there is none)."""
+    try:
+        return int(json.loads((path / "paperscope.json").read_text())["last_seq"])
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexDamagedError(f"the keyword index manifest {path / 'paperscope.json'} is unreadable ({exc}); "
+                                f"{REBUILD}") from None
+
+
+def vector_last_seq(path: Path) -> int:
+    """How far through the embeddings' changes the vector index at `path` is (0 when there is none)."""
+    return int(read_meta(path)["last_seq"]) if (path / META).exists() else 0
+
+
 def _words(text: str) -> list[str]:
     from .text import words
 
@@ -159,28 +249,35 @@ class VectorIndex:
 
     @classmethod
     def open(cls, path: Path, model: str, dim: int) -> "VectorIndex":
-        """Open the index of this model, or an empty one; a different model or dimension is an error."""
-        manifest_path = path / "manifest.json"
-        if not manifest_path.exists():
+        """Open the index of this model, or an empty one; a damaged index or another model is IndexDamagedError.
+
+        Only what `meta.json` describes is read: bytes past it (a failed append) are ignored here and cut
+        by the next write, so a reader never changes the files."""
+        meta_path = path / META
+        if not meta_path.exists():
+            if (path / "manifest.json").exists():
+                raise IndexDamagedError(f"the vector index at {path} has an older layout; {REBUILD}")
             return cls(path, model, dim, [], {}, np.zeros((0, dim), np.float16), np.zeros((0, dim // 8), np.uint8),
-                       np.zeros(0, np.int32), np.zeros((0, MAX_CATS), np.int16), {}, 0)
-        m = json.loads(manifest_path.read_text())
+                       np.zeros(0, np.int32), np.zeros((0, MAX_CATS), CAT_DTYPE), {}, 0)
+        m = read_meta(path)
         if m["model"] != model or m["dim"] != dim:
-            raise StoreError(f"the vector index at {path} holds {m['model']} ({m['dim']}-d) vectors, not {model} "
-                             f"({dim}-d); run `paperscope index --rebuild` after `paperscope embed`")
+            raise IndexDamagedError(f"the vector index at {path} holds {m['model']} ({m['dim']}-d) vectors, not "
+                                    f"{model} ({dim}-d); run `paperscope embed`, then `paperscope index --rebuild`")
         n = m["count"]
-        # a run that died between appending rows and writing the manifest leaves rows past `count`: cut them
-        for name, row_bytes in (("vectors.f16", 2 * dim), ("codes.u8", dim // 8), ("days.i32", 4), ("cats.i16", 2 * MAX_CATS)):
-            if (path / name).stat().st_size > n * row_bytes:
-                os.truncate(path / name, n * row_bytes)
-        ids = (path / "ids.txt").read_text(encoding="utf-8").split("\n")[:n] if n else []
-        if n and (path / "ids.txt").stat().st_size > sum(len(i.encode()) + 1 for i in ids):
-            (path / "ids.txt").write_text("".join(i + "\n" for i in ids), encoding="utf-8")
-        vectors = np.memmap(path / "vectors.f16", np.float16, "r", shape=(n, dim)) if n else np.zeros((0, dim), np.float16)
-        return cls(path, model, dim, ids, {pid: i for i, pid in enumerate(ids)}, vectors,
-                   np.fromfile(path / "codes.u8", np.uint8, count=n * (dim // 8)).reshape(n, dim // 8),
-                   np.fromfile(path / "days.i32", np.int32, count=n),
-                   np.fromfile(path / "cats.i16", np.int16, count=n * MAX_CATS).reshape(n, MAX_CATS),
+        check_files(path, m)
+        try:
+            raw_ids = (path / "ids.txt").read_bytes()[: m["sizes"]["ids.txt"]].decode("utf-8")
+            ids = raw_ids.split("\n")[:n] if n else []
+            if len(ids) != n:
+                raise ValueError("ids.txt has fewer ids than the manifest")
+            vectors = (np.memmap(path / "vectors.f16", np.float16, "r", shape=(n, dim)) if n
+                       else np.zeros((0, dim), np.float16))
+            codes = np.fromfile(path / "codes.u8", np.uint8, count=n * (dim // 8)).reshape(n, dim // 8)
+            days = np.fromfile(path / "days.i32", np.int32, count=n)
+            cats = np.fromfile(path / CATS_FILE, CAT_DTYPE, count=n * MAX_CATS).reshape(n, MAX_CATS)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise IndexDamagedError(f"the vector index at {path} cannot be read ({exc}); {REBUILD}") from None
+        return cls(path, model, dim, ids, {pid: i for i, pid in enumerate(ids)}, vectors, codes, days, cats,
                    m["cat_vocab"], m["last_seq"])
 
     def __len__(self) -> int:
@@ -199,11 +296,13 @@ class VectorIndex:
         return self._faiss
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, papers: Sequence[Paper], last_seq: int) -> None:
-        """Overwrite known papers' rows, append new ones, and persist every file."""
+        """Overwrite known papers' rows, append new ones, fsync, and only then replace `meta.json`.
+
+        A crash or a full disk before the last step leaves the previous manifest describing intact data."""
         vectors16 = vectors.astype(np.float16)
         codes = np.packbits(vectors > 0, axis=1)
         days = np.array([day_number(p.published) for p in papers], np.int32)
-        cats = np.full((len(papers), MAX_CATS), -1, np.int16)
+        cats = np.full((len(papers), MAX_CATS), -1, CAT_DTYPE)
         for i, p in enumerate(papers):
             for j, c in enumerate(p.categories[:MAX_CATS]):
                 cats[i, j] = self.cat_vocab.setdefault(c, len(self.cat_vocab))
@@ -211,11 +310,18 @@ class VectorIndex:
         new = [i for i, pid in enumerate(ids) if pid not in self.rows]
         new = list({ids[i]: i for i in new}.values())  # a paper twice in one call keeps its last vector
         self.path.mkdir(parents=True, exist_ok=True)
-        if known:  # overwrite rows in place, in memory and on disk
+        sizes = self._sizes()
+        for name, size in sizes.items():  # cut what a failed append left past the manifest
+            if (self.path / name).exists() and (self.path / name).stat().st_size != size:
+                os.truncate(self.path / name, size)
+            elif not (self.path / name).exists():
+                (self.path / name).touch()
+        if known:  # overwrite rows in place, in memory and on disk (a private copy if shared with an older generation)
             rows = np.array([self.rows[ids[i]] for i in known])
             self.codes[rows], self.days[rows], self.cats[rows] = codes[known], days[known], cats[known]
             for name, array, values in (("vectors.f16", None, vectors16[known]), ("codes.u8", self.codes, None),
-                                        ("days.i32", self.days, None), ("cats.i16", self.cats, None)):
+                                        ("days.i32", self.days, None), (CATS_FILE, self.cats, None)):
+                own_file(self.path / name)
                 shape = (len(self), self.dim) if array is None else array.shape
                 dtype = np.float16 if array is None else array.dtype
                 on_disk = np.memmap(self.path / name, dtype, "r+", shape=shape)
@@ -224,11 +330,9 @@ class VectorIndex:
                 del on_disk
         if new:  # append only the new rows: cost proportional to the change, not the index
             for name, values in (("vectors.f16", vectors16[new]), ("codes.u8", codes[new]),
-                                 ("days.i32", days[new]), ("cats.i16", cats[new])):
-                with open(self.path / name, "ab") as fh:
-                    fh.write(values.tobytes())
-            with open(self.path / "ids.txt", "a", encoding="utf-8") as fh:
-                fh.write("".join(ids[i] + "\n" for i in new))
+                                 ("days.i32", days[new]), (CATS_FILE, cats[new])):
+                append_file(self.path / name, values.tobytes())
+            append_file(self.path / "ids.txt", "".join(ids[i] + "\n" for i in new).encode("utf-8"))
             for i in new:
                 self.rows[ids[i]] = len(self.ids)
                 self.ids.append(ids[i])
@@ -236,14 +340,24 @@ class VectorIndex:
             self.days = np.concatenate([self.days, days[new]])
             self.cats = np.concatenate([self.cats, cats[new]])
         self.last_seq = last_seq
-        (self.path / "manifest.json").write_text(json.dumps({
+        sizes = self._sizes()
+        replace_file(self.path / META, json.dumps({
             "model": self.model, "dim": self.dim, "count": len(self), "last_seq": last_seq,
-            "cat_vocab": self.cat_vocab, "bits": 1, "rescoring": "float16"}))
+            "cat_vocab": self.cat_vocab, "bits": 1, "rescoring": "float16", "format": FORMAT,
+            "sizes": sizes, "tails": {name: tail_sha(self.path / name, size) for name, size in sizes.items()},
+        }).encode())
         self.vectors = np.memmap(self.path / "vectors.f16", np.float16, "r", shape=(len(self), self.dim))
         if self._faiss is not None and new:
             self._faiss.add(codes[new])
         if known:
             self._faiss = None
+
+    def _sizes(self) -> dict[str, int]:
+        """The byte size each file has when it holds exactly this index's rows."""
+        n = len(self)
+        return {"vectors.f16": n * 2 * self.dim, "codes.u8": n * (self.dim // 8), "days.i32": n * 4,
+                CATS_FILE: n * MAX_CATS * CAT_DTYPE().itemsize,
+                "ids.txt": sum(len(i.encode("utf-8")) + 1 for i in self.ids)}
 
     def mask(self, filters: Filters, author_ids: Sequence[str] | None = None) -> np.ndarray | None:
         """Rows admitted by the filters (None: all rows), computed before any candidate search."""

@@ -155,39 +155,49 @@ def update_indexes(
     store: Store, settings: Settings, name: str, dim: int, rebuild: bool = False,
     on_progress: Callable[[int, int], None] | None = None, chunk: int = 5000,
 ) -> dict[str, int]:
-    """Bring the keyword and vector indexes up to date with the store (or rebuild them from scratch)."""
+    """Bring both indexes up to date in a new generation and publish it (a rebuild starts from empty).
+
+    Nothing to do means no new generation (a cheap no-op); a failure leaves the live generation serving."""
     import numpy as np
 
-    from .index import KeywordIndex, VectorIndex
+    from .generations import writing
+    from .index import KeywordIndex, VectorIndex, keyword_last_seq, vector_last_seq
 
-    kw_path, vec_path = settings.index_paths(name)
-    if rebuild:
-        VectorIndex.remove(kw_path)
-        VectorIndex.remove(vec_path)
-    keyword = KeywordIndex(kw_path)
-    vectors = VectorIndex.open(vec_path, name, dim)
+    kw_rel, vec_rel = (p.name for p in settings.index_paths(name))
     model_id = store.model_id(name, dim)
     counts = {"keyword": 0, "vectors": 0}
-    total = store.max_seq() - keyword.manifest()["last_seq"] + store.count_embeddings_since(model_id, vectors.last_seq)
-    seq = keyword.manifest()["last_seq"]
-    while True:
-        changed = store.papers_changed_since(seq, chunk)
-        if not changed:
-            break
-        seq = changed[-1][0]
-        keyword.upsert([p for _, p in changed], seq)
-        counts["keyword"] += len(changed)
-        if on_progress:
-            on_progress(len(changed), total)
-    while True:
-        rows = store.embeddings_since(model_id, vectors.last_seq, chunk)
-        if not rows:
-            break
-        papers = store.papers_by_ids([r[0] for r in rows])
-        rows = [r for r in rows if r[0] in papers]
-        matrix = np.frombuffer(b"".join(r[2] for r in rows), np.float16).reshape(len(rows), dim).astype(np.float32)
-        vectors.upsert([r[0] for r in rows], matrix, [papers[r[0]] for r in rows], max(r[1] for r in rows))
-        counts["vectors"] += len(rows)
-        if on_progress:
-            on_progress(len(rows), total)
+    with writing(settings.home / "index") as gen:
+        live = gen.base.path if gen.base is not None and not rebuild else None
+        seq = keyword_last_seq(live / kw_rel) if live else 0
+        vec_seq = vector_last_seq(live / vec_rel) if live else 0
+        total = store.max_seq() - seq + store.count_embeddings_since(model_id, vec_seq)
+        if live is not None and total <= 0:
+            return counts
+        path = gen.start(copy_live=live is not None)
+        keyword = KeywordIndex(path / kw_rel)
+        vectors = VectorIndex.open(path / vec_rel, name, dim)
+        while True:
+            changed = store.papers_changed_since(seq, chunk)
+            if not changed:
+                break
+            seq = changed[-1][0]
+            keyword.upsert([p for _, p in changed], seq)
+            counts["keyword"] += len(changed)
+            if on_progress:
+                on_progress(len(changed), total)
+        if counts["keyword"] == 0 and live is None:
+            keyword.upsert([], 0)  # an empty store still gets a readable keyword index
+        while True:
+            rows = store.embeddings_since(model_id, vectors.last_seq, chunk)
+            if not rows:
+                break
+            last = max(r[1] for r in rows)
+            papers = store.papers_by_ids([r[0] for r in rows])
+            rows = [r for r in rows if r[0] in papers]
+            matrix = np.frombuffer(b"".join(r[2] for r in rows), np.float16).reshape(len(rows), dim).astype(np.float32)
+            vectors.upsert([r[0] for r in rows], matrix, [papers[r[0]] for r in rows], last)
+            counts["vectors"] += len(rows)
+            if on_progress:
+                on_progress(len(rows), total)
+        gen.publish()
     return counts

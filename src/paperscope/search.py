@@ -6,7 +6,7 @@ import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class Engine:
     keyword: KeywordIndex
     vectors: VectorIndex
     _embedder: Embedder | None = None
+    generation: Any = None  # the index generation held open (generations.Generation) while this engine lives
 
     _query_cache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
 
@@ -58,9 +59,13 @@ def open_engine(store: Store, settings: Settings, embedder: Embedder | None = No
     """Open the indexes beside the store; the vector index must belong to the configured model."""
     from .embed import model_identity
 
+    from .generations import ensure_live
+
     name, dim = model_identity(settings, embedder)
-    kw_path, vec_path = settings.index_paths(name)
-    return Engine(store, settings, KeywordIndex(kw_path), VectorIndex.open(vec_path, name, dim), embedder)
+    kw_rel, vec_rel = (p.name for p in settings.index_paths(name))
+    gen = ensure_live(settings.home / "index", lambda path: KeywordIndex(path / kw_rel).upsert([], 0))
+    return Engine(store, settings, KeywordIndex(gen.path / kw_rel), VectorIndex.open(gen.path / vec_rel, name, dim),
+                  embedder, generation=gen)
 
 
 def _author_ids(engine: Engine, filters: Filters) -> list[str] | None:

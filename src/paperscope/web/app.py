@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,13 @@ from ..config import Settings, export_home
 from ..errors import (
     AuthError,
     ForbiddenError,
+    IndexDamagedError,
     NotFoundError,
     PaperscopeError,
     UsageError,
 )
-from ..search import Engine, open_engine
-from ..store import Store
+from ..live import LiveEngine
+from ..search import Engine
 
 HERE = Path(__file__).parent
 log = logging.getLogger("paperscope.web")
@@ -32,6 +32,8 @@ log = logging.getLogger("paperscope.web")
 
 def status_of(exc: Exception) -> int:
     """HTTP status for an error of ours."""
+    if isinstance(exc, IndexDamagedError):
+        return 503
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, UsageError):
@@ -41,6 +43,28 @@ def status_of(exc: Exception) -> int:
     if isinstance(exc, AuthError):
         return 401
     return 500
+
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
+
+
+class PinGeneration:
+    """ASGI middleware: each request reads one index generation from start to end (see live.py)."""
+
+    def __init__(self, app: Any, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not isinstance(self.engine, LiveEngine):
+            await self.app(scope, receive, send)
+            return
+        token = self.engine.begin_request()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.engine.end_request(token)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -53,13 +77,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app = FastAPI(title="paperscope", version=__version__,
                   description="Search, daily and trending papers of a self-hosted paperscope instance. "
                               "Paths under /api/ that Hugging Face's papers API also has keep its shapes.")
-    app.state.engine = engine or open_engine(Store(settings.db_path), settings)
-    app.state.lock = threading.Lock()  # one SQLite connection and one index reader per process
+    app.state.engine = engine or LiveEngine(settings)  # per-thread SQLite, index generations followed live
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.globals["version"] = __version__
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(SessionMiddleware, secret_key=secret_key(settings.home), session_cookie="paperscope",
                        max_age=30 * 24 * 3600, same_site="lax", https_only=settings.base_url.startswith("https://"))
+    app.add_middleware(PinGeneration, engine=app.state.engine)
     app.include_router(api.router)
     app.include_router(accounts.api)
     app.include_router(pages.router)
@@ -76,21 +100,21 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         status = status_of(exc)
         if status == 500:
             log.error("request failed: %s", exc)
-        return respond(request, status, str(exc), type(exc).__name__)
+        return respond(request, status, str(exc), exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Any:
         parts = "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
-        return respond(request, 422, f"invalid request ({parts})", "ValidationError")
+        return respond(request, 422, f"invalid request ({parts})", "invalid_request")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
-        return respond(request, exc.status_code, str(exc.detail), "HTTPError")
+        return respond(request, exc.status_code, str(exc.detail), HTTP_CODES.get(exc.status_code, "http_error"))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Any:
         log.exception("unexpected error on %s", request.url.path)
-        return respond(request, 500, "internal error; the server log has the details", "InternalError")
+        return respond(request, 500, "internal error; the server log has the details", "internal")
 
     return app
 

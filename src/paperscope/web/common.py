@@ -1,4 +1,4 @@
-"""What every router shares: limits, the engine lock, the Hugging Face paper shape, page rendering.
+"""What every router shares: limits, the engine call, the Hugging Face paper shape, page rendering.
 
 Routers import this module and the services, never each other; `app` mounts them all.
 """
@@ -20,9 +20,9 @@ T = TypeVar("T")
 
 
 def locked(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run engine work under the process lock (one SQLite connection, one index reader)."""
-    with request.app.state.lock:
-        return fn(*args, **kwargs)
+    """Run engine work. No lock any more (the name stays for the routers that call it): each thread has its
+    own SQLite connection and each request its own index generation, so reads never wait for writes."""
+    return fn(*args, **kwargs)
 
 
 def hf_paper(p: Paper) -> dict[str, Any]:

@@ -16,13 +16,11 @@ def current_user(request: Request) -> User | None:
     header = request.headers.get("authorization", "")
     store = request.app.state.engine.store
     if header.lower().startswith("bearer "):
-        with request.app.state.lock:
-            return user_for_token(store, header[7:])
+        return user_for_token(store, header[7:])
     uid = request.session.get("uid")
     if uid is None:
         return None
-    with request.app.state.lock:
-        user = store.users.by_email(request.session.get("email", ""))
+    user = store.users.by_email(request.session.get("email", ""))
     return user if user and user.id == uid else None
 
 
