@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .clean import clean_paper
 from .config import Settings
-from .errors import PaperscopeError, UsageError
+from .errors import PaperscopeError, StoreError, UsageError
 from .models import Batch, IngestReport, Problem
 from .sources import arxiv_api, arxiv_oai, arxiv_snapshot, files, hf_daily
 from .sources._http import Client
@@ -158,6 +158,17 @@ def update_indexes(
     """Bring both indexes up to date in a new generation and publish it (a rebuild starts from empty).
 
     Nothing to do means no new generation (a cheap no-op); a failure leaves the live generation serving."""
+    try:
+        return _update_generation(store, settings, name, dim, rebuild, on_progress, chunk)
+    except OSError as exc:  # e.g. ENOSPC: the new generation was abandoned, the live one is untouched
+        raise StoreError(f"could not write the index ({exc.strerror or exc}); the previous index still serves. "
+                         "Free disk space, then run `paperscope update` again") from None
+
+
+def _update_generation(
+    store: Store, settings: Settings, name: str, dim: int, rebuild: bool,
+    on_progress: Callable[[int, int], None] | None, chunk: int,
+) -> dict[str, int]:
     import numpy as np
 
     from .generations import writing

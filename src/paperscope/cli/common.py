@@ -116,7 +116,12 @@ def embed_all(ctx: click.Context) -> int:
     from ..embed import load_embedder
     from ..pipeline import embed_papers
 
+    from ..embed import model_identity
+
     settings: Settings = ctx.find_root().obj
+    store = open_store(ctx)
+    if settings.model in ("default", "all-MiniLM-L6-v2") and not store.count_to_embed(store.model_id(*model_identity(settings))):
+        return 0  # nothing to embed: do not load the model (a no-op update stays well under a second)
     embedder = load_embedder(settings.model, settings.embed_threads)
     progress = bar(f"embed ({embedder.name})")
     try:

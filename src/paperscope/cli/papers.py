@@ -58,8 +58,13 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     settings: Settings = ctx.obj
     name, _ = model_identity(settings)
     data["models"] = [{"name": n, "dim": d, "vectors": c} for n, d, c in store.models()]
-    data["index_bytes"] = {p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
-                           for p in settings.index_paths(name) if p.exists()}
+    from ..generations import current_name
+
+    live = current_name(settings.home / "index")
+    data["index_generation"] = live
+    data["index_bytes"] = {p.name: sum(f.stat().st_size for f in (settings.home / "index" / live / p.name).rglob("*")
+                                       if f.is_file())
+                           for p in settings.index_paths(name) if live and (settings.home / "index" / live / p.name).exists()}
     if as_json:
         echo_json(data)
         return
