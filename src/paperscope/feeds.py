@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 from urllib.parse import quote
 
+from .clean import strip_controls
 from .models import Paper
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -16,31 +17,36 @@ def _paper_url(base: str, p: Paper) -> str:
     return f"{base.rstrip('/')}/paper/{quote(p.id, safe=':/')}"
 
 
+def _x(text: object) -> str:
+    """Text XML 1.0 can carry: ElementTree escapes markup but not control characters, so they go first."""
+    return strip_controls(str(text)) if text is not None else ""
+
+
 def atom(title: str, self_url: str, base: str, entries: Sequence[tuple[Paper, str]]) -> bytes:
-    """An Atom 1.0 feed; ElementTree escapes every title and abstract."""
+    """An Atom 1.0 feed; every text is stripped of control characters, then escaped by ElementTree."""
     ET.register_namespace("", ATOM_NS)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    ET.SubElement(feed, f"{{{ATOM_NS}}}title").text = title
-    ET.SubElement(feed, f"{{{ATOM_NS}}}id").text = self_url
+    ET.SubElement(feed, f"{{{ATOM_NS}}}title").text = _x(title)
+    ET.SubElement(feed, f"{{{ATOM_NS}}}id").text = _x(self_url)
     ET.SubElement(feed, f"{{{ATOM_NS}}}updated").text = now
-    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", href=self_url)
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", href=_x(self_url))
     ET.SubElement(feed, f"{{{ATOM_NS}}}generator").text = "paperscope"
     for paper, note in entries:
         entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
         url = _paper_url(base, paper)
-        ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = paper.title
-        ET.SubElement(entry, f"{{{ATOM_NS}}}id").text = url
-        ET.SubElement(entry, f"{{{ATOM_NS}}}link", rel="alternate", href=url)
-        ET.SubElement(entry, f"{{{ATOM_NS}}}updated").text = paper.updated or paper.published or paper.first_seen or now
+        ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = _x(paper.title)
+        ET.SubElement(entry, f"{{{ATOM_NS}}}id").text = _x(url)
+        ET.SubElement(entry, f"{{{ATOM_NS}}}link", rel="alternate", href=_x(url))
+        ET.SubElement(entry, f"{{{ATOM_NS}}}updated").text = _x(paper.updated or paper.published or paper.first_seen or now)
         if paper.published:
-            ET.SubElement(entry, f"{{{ATOM_NS}}}published").text = paper.published
+            ET.SubElement(entry, f"{{{ATOM_NS}}}published").text = _x(paper.published)
         for a in paper.authors:
-            ET.SubElement(ET.SubElement(entry, f"{{{ATOM_NS}}}author"), f"{{{ATOM_NS}}}name").text = a.name
+            ET.SubElement(ET.SubElement(entry, f"{{{ATOM_NS}}}author"), f"{{{ATOM_NS}}}name").text = _x(a.name)
         for c in paper.categories:
-            ET.SubElement(entry, f"{{{ATOM_NS}}}category", term=c)
+            ET.SubElement(entry, f"{{{ATOM_NS}}}category", term=_x(c))
         summary = paper.abstract + (f"\n\n{note}" if note else "")
-        ET.SubElement(entry, f"{{{ATOM_NS}}}summary", type="text").text = summary
+        ET.SubElement(entry, f"{{{ATOM_NS}}}summary", type="text").text = _x(summary)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cite import to_bibtex, to_ris
+from .cite import to_bibtex_many, to_ris
 from .models import Paper
 from .sources import files
 from .store import Store
@@ -24,8 +24,10 @@ def export(store: Store, user_id: int, tag: str | None, fmt: str) -> str:
     """A tag's (or the library's) papers as one BibTeX or RIS document."""
     ids = store.users.paper_ids(user_id, tag)
     papers = store.papers_by_ids(ids)
-    render = to_bibtex if fmt == "bibtex" else to_ris
-    return "\n\n".join(render(papers[i]) for i in ids if i in papers) + "\n"
+    found = [papers[i] for i in ids if i in papers]
+    if fmt == "bibtex":
+        return to_bibtex_many(found)
+    return "\n\n".join(to_ris(p) for p in found) + "\n"
 
 
 def _match(store: Store, p: Paper) -> str | None:
