@@ -10,7 +10,7 @@ import click
 
 from ..config import SETTINGS, load_settings
 from ..errors import PaperscopeError
-from . import accounts, ingest, papers, query, serve
+from . import accounts, backup, ingest, papers, query, serve
 
 
 class _Group(click.Group):
@@ -52,5 +52,5 @@ def main(ctx: click.Context, data_dir: Path | None, debug: bool) -> None:
 
 for _command in (ingest.ingest_cmd, ingest.embed, ingest.index_cmd, ingest.update, papers.show, papers.stats,
                  query.search_cmd, query.similar_cmd, query.eval_cmd, serve.serve, serve.demo,
-                 accounts.user, accounts.digest):
+                 accounts.user, accounts.digest, backup.backup_cmd, backup.restore_cmd):
     main.add_command(_command)

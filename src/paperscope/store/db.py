@@ -45,6 +45,10 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
         done = {v for (v,) in self.conn.execute("SELECT version FROM schema_migrations")}
+        if done and max(done) > len(MIGRATIONS):
+            raise StoreError(
+                f"this data directory has schema version {max(done)}, written by a newer paperscope (this one knows "
+                f"up to {len(MIGRATIONS)}); upgrade paperscope, or restore a backup made by this version")
         for version, sql in enumerate(MIGRATIONS, start=1):
             if version in done:
                 continue
@@ -53,6 +57,12 @@ class Database:
                     if statement.strip():
                         self.conn.execute(statement)
                 self.conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now_utc()))
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] != len(MIGRATIONS):
+            self.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")  # readable without paperscope
+
+    def schema_version(self) -> int:
+        """The newest migration applied to this database."""
+        return int(self.conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0])
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
