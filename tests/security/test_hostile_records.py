@@ -35,9 +35,12 @@ def test_impossible_and_future_dates_are_dropped_and_named(settings, store):
     assert store.get_paper("local:dates-overflow").published is None
     assert store.get_paper("local:dates-future").published is None
     assert store.get_paper("local:dates-classic").published == "1950-10-01T00:00:00Z"  # old papers stay valid
-    notes = {n.record: n.reason for n in report.cleaned}
+    notes = {n.record: " | ".join(x.reason for x in report.cleaned if x.record == n.record) for n in report.cleaned}
     assert notes["local:dates-future"].startswith("published '2099-01-01") and "after tomorrow" in notes["local:dates-future"]
     assert notes["local:dates-zero"].startswith("published '0000")
+    assert "published '9999-12-31T23:59:59-23:59' dropped: " in notes["local:dates-overflow"]
+    assert "updated 'Mon, 01 Jan 99999999999 00:00:00 +0000' dropped" in notes["local:dates-overflow"]
+    assert "local:dates-classic" not in notes
     assert store.latest_day() != "2099-01-01"
 
 

@@ -80,6 +80,13 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def _date(value: Any) -> str | None:
+    """ISO date, or the unreadable value itself (cut) so that cleaning drops it and the report names the field."""
+    if value in (None, ""):
+        return None
+    return parse_date(value) or " ".join(str(value).split())[:40] or None
+
+
 def record_to_paper(rec: Any, local_prefix: str = "") -> Paper:
     """Map one record (a dict from JSONL, CSV or BibTeX) by FIELD_MAP; ValueError names what is wrong."""
     if not isinstance(rec, dict):
@@ -107,7 +114,7 @@ def record_to_paper(rec: Any, local_prefix: str = "") -> Paper:
         id=canonical_id(arxiv_id, doi, str(local_id) if local_id is not None else None, title),
         arxiv_id=arxiv_id, doi=doi, title=title, abstract=clean(_pick(rec, "abstract")),
         authors=_authors(_pick(rec, "authors")), categories=categories,
-        published=parse_date(_pick(rec, "published")), updated=parse_date(_pick(rec, "updated")),
+        published=_date(_pick(rec, "published")), updated=_date(_pick(rec, "updated")),
         journal_ref=clean(_pick(rec, "journal_ref")) or None, comments=clean(_pick(rec, "comments")) or None,
         license=clean(_pick(rec, "license")) or None, links=links, signals=signals, sources=(NAME,),
     )
