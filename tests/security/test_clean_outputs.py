@@ -61,3 +61,22 @@ def test_bibtex_export_escapes_every_field_and_keys_are_unique():
     assert text.count("{") == text.count("}")  # every brace from the data is escaped
     assert "\\{Unbalanced Learning\\}" in first["title"].value and "100\\%" in first["title"].value
     assert "10.1000/a\\}b\\{c" in first["doi"].value
+
+
+def test_hostile_file_end_to_end_pages_search_and_feed(settings, store, fake_embedder):
+    from paperscope.live import LiveEngine
+    from paperscope.pipeline import embed_papers, update_indexes
+
+    report = ingest(store, settings, "file", SourceOptions(path=DATA / "hostile.jsonl"))
+    assert report.valid == 164 and [p.record for p in report.problems] == ["hostile.jsonl:164"]
+    embed_papers(store, fake_embedder)
+    update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
+    with TestClient(create_app(settings, LiveEngine(settings, fake_embedder))) as client:
+        hits = client.get("/api/search", params={"q": "robust ingestion of scholarly metadata"}).json()["hits"]
+        assert hits[0]["paper"]["paperscopeId"] == "local:good-1"
+        page = client.get("/paper/local:hostile-1")
+        assert page.status_code == 200 and "<script>alert" not in page.text
+        assert "javascript:" not in page.text.lower() and "data:" not in page.text
+        assert "2099" not in client.get("/").text
+        etree.fromstring(client.get("/feeds/daily.atom").content)
+        assert client.get("/api/similar/local:good-1").status_code == 200
