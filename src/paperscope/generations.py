@@ -36,9 +36,12 @@ class Generation:
 
     def release(self) -> None:
         """Let go of the generation (it may be deleted once it is no longer current)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def __del__(self) -> None:
         self.release()
