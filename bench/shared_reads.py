@@ -59,7 +59,7 @@ class Hashing:
 
 def write_bibtex(path: Path, megabytes: float, seed: int = 3) -> int:
     rng = random.Random(seed)
-    words = " ".join(QUERIES).split() + "novel method results robust analysis study learning data".split()
+    words = " ".join(QUERIES).split() + ["novel", "method", "results", "robust", "analysis", "study", "learning", "data"]
     n = 0
     with path.open("w", encoding="utf-8") as fh:
         while fh.tell() < megabytes * 2**20:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ def backup(settings: Settings, dest: Path) -> dict[str, Any]:
         papers = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
     manifest = {"paperscope": __version__, "schema_version": schema, "papers": papers,
                 "index_generation": held.name if held else None,
-                "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from .clean import strip_controls
 from .models import Paper
-
 
 _LATEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#",
           "_": r"\_", "^": r"\^{}", "~": r"\~{}", "$": r"\$"}
@@ -81,7 +81,7 @@ def to_bibtex_many(papers: Sequence[Paper]) -> str:
     import bibtexparser
 
     library = bibtexparser.Library()
-    for p, key in zip(papers, unique_keys(papers)):
+    for p, key in zip(papers, unique_keys(papers), strict=True):
         library.add(_entry(p, key))
     return str(bibtexparser.write_string(library)).strip() + "\n"
 

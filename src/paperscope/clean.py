@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from .models import LINK_KINDS, Author, Paper, Signal, Version
@@ -61,7 +61,7 @@ def safe_url(value: object) -> str | None:
 
 def latest_day(today: date | None = None) -> date:
     """The last acceptable publication day: tomorrow (time zones put some papers a day ahead)."""
-    return (today or datetime.now(timezone.utc).date()) + timedelta(days=1)
+    return (today or datetime.now(UTC).date()) + timedelta(days=1)
 
 
 def date_problem(iso: str | None, today: date | None = None) -> str | None:

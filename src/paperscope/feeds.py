@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from .clean import strip_controls
@@ -25,7 +26,7 @@ def _x(text: object) -> str:
 def atom(title: str, self_url: str, base: str, entries: Sequence[tuple[Paper, str]]) -> bytes:
     """An Atom 1.0 feed; every text is stripped of control characters, then escaped by ElementTree."""
     ET.register_namespace("", ATOM_NS)
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     ET.SubElement(feed, f"{{{ATOM_NS}}}title").text = _x(title)
     ET.SubElement(feed, f"{{{ATOM_NS}}}id").text = _x(self_url)

@@ -10,13 +10,14 @@ Part of the index layer: only `index`, this module and the pipeline's index step
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
 import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .errors import IndexDamagedError
 
@@ -38,10 +39,8 @@ class Generation:
         """Let go of the generation (it may be deleted once it is no longer current)."""
         fd, self._fd = self._fd, None
         if fd is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def __del__(self) -> None:
         self.release()
@@ -92,7 +91,8 @@ def hold_current(root: Path) -> Generation | None:
         held = _hold(root / name)
         if held is not None:
             return held
-    raise IndexDamagedError(f"the live index generation under {root} cannot be opened; run `paperscope index --rebuild`")
+    raise IndexDamagedError(f"the live index generation under {root} cannot be opened; "
+                            "run `paperscope index --rebuild`")
 
 
 def is_legacy(root: Path) -> bool:
