@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from paperscope.errors import StoreError
@@ -24,7 +26,7 @@ class CrashingEmbedder:
 
 
 def test_embed_resumes_after_a_crash_without_redoing_batches(settings, store, fake_embedder):
-    ingest(store, settings, "sample", SourceOptions())
+    ingest(store, settings, "file", SourceOptions(path=Path(__file__).parent / "data" / "listing-papers.jsonl"))
     crashing = CrashingEmbedder(fake_embedder, crash_on=4)
     with pytest.raises(KeyboardInterrupt):
         embed_papers(store, crashing, batch_size=50)

@@ -12,14 +12,28 @@ from paperscope.pipeline import SAMPLE, SourceOptions, ingest
 DATA = Path(__file__).parent / "data"
 
 
-def test_bundled_sample_ingests_cleanly(settings, store):
-    report = ingest(store, settings, "sample", SourceOptions())
+def test_listing_papers_without_ids_or_dates_ingest_cleanly(settings, store):
+    report = ingest(store, settings, "file", SourceOptions(path=DATA / "listing-papers.jsonl"))
     assert (report.added, len(report.problems)) == (564, 0)
     p = store.get_paper("lp-7775122b52")
     assert p.id == "local:lp-7775122b52" and p.title == "On Neural Differential Equations"
     assert p.authors == () and p.published is None
-    rerun = ingest(store, settings, "sample", SourceOptions(), restart=True)
+    rerun = ingest(store, settings, "file", SourceOptions(path=DATA / "listing-papers.jsonl"), restart=True)
     assert (rerun.added, rerun.updated, rerun.unchanged) == (0, 0, 564)
+
+
+def test_bundled_sample_is_real_dated_hf_daily_papers(settings, store):
+    report = ingest(store, settings, "sample", SourceOptions())
+    assert (report.added, len(report.problems)) == (440, 0)
+    papers = list(store.iter_papers())
+    assert all(p.arxiv_id and p.featured and p.published and p.sources == ("hf_daily",) for p in papers)
+    assert sum(bool(p.authors) for p in papers) == 440
+    assert sum("upvotes" in p.signals for p in papers) == 440
+    assert sum("comments" in p.signals for p in papers) == 440
+    assert sum("github_stars" in p.signals for p in papers) > 200
+    assert len({p.featured[:10] for p in papers}) == 20
+    rerun = ingest(store, settings, "sample", SourceOptions(), restart=True)
+    assert (rerun.added, rerun.updated, rerun.unchanged) == (0, 0, 440)
 
 
 def test_csv_maps_fields_and_reports_row_without_title(settings, store):

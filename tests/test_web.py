@@ -30,7 +30,7 @@ def client(settings, store, fake_embedder, server):
 
 
 def test_daily_page_lists_the_day_with_links_and_upvotes(client):
-    r = client.get("/?date=2024-04-30")  # the arXiv day of the papers Hugging Face featured on 05-01
+    r = client.get("/?date=2024-05-01")  # the day Hugging Face featured them (their arXiv day is 04-30)
     assert r.status_code == 200
     html = r.text
     assert "Dense Retrieval with Binary Embeddings" in html and "▲ 42" in html
@@ -74,7 +74,7 @@ def test_api_search_shape_and_limits(client):
 
 
 def test_hugging_face_compatible_paths(client):
-    daily = client.get("/api/daily_papers", params={"date": "2024-04-30"}).json()
+    daily = client.get("/api/daily_papers", params={"date": "2024-05-01"}).json()
     assert daily[0]["paper"]["id"] == "2405.00001" and daily[0]["paper"]["upvotes"] == 42
     assert daily[0]["paper"]["githubRepo"] == "https://github.com/example/binary-retrieval"
     assert {"title", "summary", "publishedAt"} <= set(daily[0])

@@ -166,5 +166,7 @@ def clean_paper(p: Paper, today: date | None = None) -> tuple[Paper, list[str]]:
         signals={k: Signal(float(s.value), cap_text(s.source, 50), cap_text(s.at, 40)) for k, s in signals.items()},
         doi=cap_text(p.doi, 300) or None if p.doi else None,
         arxiv_id=cap_text(p.arxiv_id, 64) or None if p.arxiv_id else None,
+        featured=_date("featured", p.featured, today, notes),
+        abstract_source=cap_text(p.abstract_source, MAX_TEXT["abstract"]) or None if p.abstract_source else None,
     )
     return cleaned, notes

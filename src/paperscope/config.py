@@ -42,8 +42,9 @@ class Settings:
     http_timeout: float = _s(60.0, "seconds before an HTTP request is abandoned")
     http_retries: int = _s(3, "retries on 503/429/5xx (honouring Retry-After) and broken bodies")
     max_retry_after: float = _s(600.0, "longest Retry-After paperscope will wait, in seconds")
-    model: str = _s("default", "embedding model: 'default' (bundled all-MiniLM-L6-v2) or a local "
-                               "sentence-transformers dir")
+    model: str = _s("default", "embedding model: 'default' (all-MiniLM-L6-v2 as int8 ONNX, no torch), "
+                               "'default-torch' (the same through sentence-transformers: the [torch] extra) "
+                               "or a local sentence-transformers dir")
     embed_batch: int = _s(64, "papers embedded and committed per batch")
     embed_threads: int = _s(2, "compute threads for bulk embedding")
     query_threads: int = _s(1, "compute threads for query embedding (one is fastest on a shared 2-core box)")

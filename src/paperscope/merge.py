@@ -43,7 +43,11 @@ def merge(old: Paper, new: Paper) -> Paper:
         changes["authors"] = tuple(
             n if n.affiliations else o for o, n in zip(old.authors, new.authors)
         )
+    if "abstract" in changes:  # the shown text and its LaTeX source travel together
+        changes["abstract_source"] = new.abstract_source
     changes["arxiv_id"] = old.arxiv_id or new.arxiv_id
+    dates = [d for d in (old.featured, new.featured) if d]
+    changes["featured"] = min(dates) if dates else None
     dates = [d for d in (old.published, new.published) if d]
     changes["published"] = min(dates) if dates else None
     dates = [d for d in (old.updated, new.updated) if d]

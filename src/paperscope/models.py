@@ -56,6 +56,8 @@ class Paper:
     signals: dict[str, Signal] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     withdrawn: str | None = None  # when arXiv reported it deleted: kept for libraries, hidden from lists/search
+    featured: str | None = None  # first listed on Hugging Face daily papers (the day it is shown on)
+    abstract_source: str | None = None  # the abstract as the source gave it (LaTeX), when it differs from `abstract`
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,15 @@ from .clean import clean_paper
 from .config import Settings
 from .errors import PaperscopeError, StoreError, UsageError
 from .models import Batch, IngestReport, Problem
-from .sources import arxiv_api, arxiv_oai, arxiv_snapshot, files, hf_daily
-from .sources._http import Client
 from .store import Store
 
 if TYPE_CHECKING:
     from .embed import Embedder
+    from .sources._http import Client
 
 SOURCES = ("arxiv-oai", "arxiv-api", "snapshot", "hf-daily", "file", "sample")
-SAMPLE = Path(__file__).parent / "sample" / "listing-papers.jsonl"
+ARXIV_SOURCES = ("arxiv-oai", "arxiv-api", "snapshot")
+SAMPLE = Path(__file__).parent / "sample" / "hf-daily-sample.jsonl"
 
 
 @dataclass(frozen=True)
@@ -35,16 +35,52 @@ class SourceOptions:
     query: str | None = None
     ids: tuple[str, ...] = ()
     max_results: int | None = None
+    categories: tuple[str, ...] = ()  # keep only papers in any of these arXiv categories (`cs.CL`, or `cs` for all cs.*)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _client(settings: Settings, delay: float) -> Client:
+def _client(settings: Settings, delay: float) -> "Client":
+    from .sources._http import Client
+
     return Client(delay=delay, retries=settings.http_retries, timeout=settings.http_timeout,
                   max_retry_after=settings.max_retry_after)
 
 
+def parse_categories(value: str | None) -> tuple[str, ...]:
+    """`cs.CL,cs.IR` → ('cs.CL', 'cs.IR'); a malformed name is a UsageError that shows the expected form."""
+    import re
+
+    names = tuple(dict.fromkeys(c.strip() for c in (value or "").replace(" ", ",").split(",") if c.strip()))
+    for name in names:
+        if not re.fullmatch(r"[a-z-]+(\.[A-Za-z-]+)?", name):
+            raise UsageError(f"category {name!r} is not an arXiv category; use names such as cs.CL,cs.IR or cs")
+    return names
+
+
+def in_categories(categories: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """True when a paper is in any wanted category (`cs` matches every `cs.*`)."""
+    return any(c == w or c.startswith(w + ".") for c in categories for w in wanted)
+
+
+def _only(batches: Iterator[Batch], wanted: tuple[str, ...]) -> Iterator[Batch]:
+    for batch in batches:
+        yield dataclasses.replace(batch, papers=tuple(p for p in batch.papers if in_categories(p.categories, wanted)))
+
+
 def plan(source: str, settings: Settings, opts: SourceOptions) -> tuple[str, Callable[[dict[str, Any] | None], Iterator[Batch]]]:
-    """The checkpoint key and the batch generator for one source and its options."""
+    """The checkpoint key and the batch generator for one source and its options (narrowed to --category)."""
+    if opts.categories and source not in ARXIV_SOURCES:
+        raise UsageError(f"--category filters the arXiv sources ({', '.join(ARXIV_SOURCES)}); {source} has no categories")
+    key, batches = _plan(source, settings, opts)
+    if not opts.categories:
+        return key, batches
+    wanted = opts.categories
+    return f"{key}:{','.join(sorted(wanted))}", lambda cp: _only(batches(cp), wanted)
+
+
+def _plan(source: str, settings: Settings, opts: SourceOptions) -> tuple[str, Callable[[dict[str, Any] | None], Iterator[Batch]]]:
+    from .sources import arxiv_api, arxiv_oai, arxiv_snapshot, files, hf_daily  # a no-op update imports none
+
     if source == "arxiv-oai":
         key = f"arxiv_oai:{opts.set_spec or 'all'}:{opts.prefix}"
         client = _client(settings, settings.arxiv_oai_delay)
@@ -58,8 +94,10 @@ def plan(source: str, settings: Settings, opts: SourceOptions) -> tuple[str, Cal
     if source == "hf-daily":
         client = _client(settings, settings.hf_delay)
         return "hf_daily", lambda cp: hf_daily.harvest(client, settings.hf_api_url, cp, opts.since, opts.until)
-    if source in ("snapshot", "file", "sample"):
-        path = SAMPLE if source == "sample" else opts.path
+    if source == "sample":
+        return "sample", lambda cp: hf_daily.read_file(SAMPLE, cp, settings.batch_size)
+    if source in ("snapshot", "file"):
+        path = opts.path
         if path is None:
             raise UsageError(f"`ingest {source}` needs a file path")
         path = path.resolve()
@@ -115,6 +153,10 @@ def ingest(
         store.finish_run(run_id, "failed", f"interrupted: {exc.__class__.__name__}")
         raise
     store.finish_run(run_id, "ok")
+    if source == "sample":
+        from .sample_vectors import load_sample_vectors
+
+        load_sample_vectors(store, settings)
     return IngestReport(key, problems=tuple(problems), resumed=checkpoint is not None, cleaned=tuple(cleaned),
                         **totals)
 
@@ -125,11 +167,9 @@ def embed_papers(
     store: Store, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Embed papers with no vector for this model (or whose text changed); each batch commits on its own."""
-    import hashlib
-
     import numpy as np
 
-    from .text import paper_text
+    from .text import paper_text, text_hash
 
     model_id = store.model_id(embedder.name, embedder.dim)
     total = store.count_to_embed(model_id)
@@ -140,7 +180,7 @@ def embed_papers(
             return embedded
         cursor = rows[-1][1]
         texts = [paper_text(title, abstract) for _, _, title, abstract, _ in rows]
-        hashes = [hashlib.sha1(t.encode("utf-8")).hexdigest()[:16] for t in texts]
+        hashes = [text_hash(t) for t in texts]
         todo = [i for i, (row, h) in enumerate(zip(rows, hashes)) if row[4] != h]
         vectors = embedder.embed([texts[i] for i in todo]) if todo else np.zeros((0, embedder.dim), np.float32)
         blobs: dict[int, bytes] = {i: vectors[j].astype(np.float16).tobytes() for j, i in enumerate(todo)}

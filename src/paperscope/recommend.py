@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from . import logreg
 from .errors import UsageError
 from .models import Paper
 from .search import Engine
@@ -50,8 +51,6 @@ def _matrix(engine: Engine, ids: Sequence[str]) -> tuple[np.ndarray, list[str]]:
 def train(engine: Engine, positives: Sequence[str], negatives: Sequence[str] = (), seed: int = 0,
           c: float = 1.0) -> Model:
     """Fit the user's model; UsageError when no saved paper has a vector yet."""
-    from sklearn.linear_model import LogisticRegression
-
     started = time.perf_counter()
     pos, pos_ids = _matrix(engine, positives)
     if not pos_ids:
@@ -65,10 +64,8 @@ def train(engine: Engine, positives: Sequence[str], negatives: Sequence[str] = (
     weight = np.concatenate([np.ones(len(pos)), np.full(len(neg), 3.0), np.ones(len(bg))])
     if len(neg) + len(bg) == 0:
         raise UsageError("the collection is too small to learn from: ingest more papers")
-    clf = LogisticRegression(C=c, class_weight="balanced", max_iter=500)
-    clf.fit(x, y, sample_weight=weight)
-    return Model(clf.coef_[0].astype(np.float32), float(clf.intercept_[0]), tuple(pos_ids),
-                 (time.perf_counter() - started) * 1000)
+    w, b = logreg.fit(x, y, sample_weight=weight, c=c, balanced=True)
+    return Model(w.astype(np.float32), b, tuple(pos_ids), (time.perf_counter() - started) * 1000)
 
 
 def recommend(engine: Engine, user_id: int, tag: str | None = None, k: int = 10,

@@ -206,6 +206,11 @@ def parse_query(raw: str) -> "ParsedQuery":
                        Filters(since, until, tuple(cats), tuple(authors)), tuple(notes))
 
 
+def text_hash(text: str) -> str:
+    """The fingerprint stored with a vector: a paper whose text keeps it is not embedded again."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
 def paper_text(title: str, abstract: str) -> str:
     """The text a paper is embedded by: its title, then its abstract."""
     return f"{title}. {abstract}" if abstract else title
@@ -240,3 +245,76 @@ def highlight(text: str, query_words: set[str], width: int = 240) -> tuple[tuple
     if end < len(text):
         segments.append(("…", False))
     return tuple(segments)
+
+
+# --- abstracts: LaTeX source → readable Unicode text ----------------------------------------------
+
+_SUP = dict(zip("0123456789+-=()niabcdefghjklmoprstuvwxyzABDEGHIJKLMNOPRTUVW",
+                "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵃᵇᶜᵈᵉᶠᵍʰʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ"))
+_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+_SUP["."] = _SUB["."] = "."
+# Macros Hugging Face's pipeline left as `{sim}` after stripping the backslash.
+_BARE = re.compile(r"\{(sim|approx|times|leq|geq|pm|rightarrow|to|cdot|infty|le|ge|neq)\}")
+_MATH = re.compile(r"\\\((.+?)\\\)|\$\$(.+?)\$\$|(?<![\\$])\$(?!\$)([^$]+?)(?<![\\\s])\$", re.S)
+
+
+def _script(table: dict[str, str], mark: str, body: str) -> str:
+    body = body.strip()
+    if body and all(ch in table for ch in body):
+        return "".join(table[ch] for ch in body)
+    return f"{mark}{body}" if len(body) == 1 or body.isalnum() else f"{mark}({body})"
+
+
+def _scripts(text: str, single_letters: bool) -> str:
+    text = re.sub(r"\^\{([^{}\\$]*)\}", lambda m: _script(_SUP, "^", m.group(1)), text)
+    text = re.sub(r"_\{([^{}\\$]*)\}", lambda m: _script(_SUB, "_", m.group(1)), text)
+    text = re.sub(r"(?<=[\w)\]}|])\^([0-9a-zA-Z+-])(?![0-9A-Za-z])", lambda m: _script(_SUP, "^", m.group(1)), text)
+    sub_char = r"[0-9a-z]" if single_letters else r"[0-9]"
+    return re.sub(rf"(?<=[A-Za-z\u0370-\u03ff)}}])_({sub_char})(?![0-9A-Za-z])",
+                  lambda m: _script(_SUB, "_", m.group(1)), text)
+
+
+def _is_math(body: str) -> bool:
+    # `$5 and $10` are prices, not maths: a span that starts with a number and a word is left alone.
+    return not re.match(r"\d[\d.,]*\s+[A-Za-z]", body)
+
+
+@lru_cache(maxsize=1)
+def _abstract_converter():  # type: ignore[no-untyped-def]
+    from pylatexenc import latex2text as l2t
+
+    db = l2t.get_default_latex_context_db().filter_context()
+    db.add_context_category("paperscope", prepend=True, macros=[
+        l2t.MacroTextSpec(name, "%(1)s") for name in ("mathcal", "mathbf", "mathrm", "mathit", "mathsf", "mathbb",
+                                                      "boldsymbol", "operatorname", "text", "textsc", "texttt")
+    ] + [l2t.MacroTextSpec("eg", "e.g."), l2t.MacroTextSpec("ie", "i.e."), l2t.MacroTextSpec("etal", "et al."),
+         ])
+    # An unknown macro (`\ourmethod`) keeps its name rather than vanishing.
+    db.set_unknown_macro_spec(l2t.MacroTextSpec("", simplify_repl=lambda node, *a: node.macroname))
+    return l2t.LatexNodes2Text(latex_context=db, math_mode="text", strict_latex_spaces=False)
+
+
+def latex_to_text(source: str) -> str:
+    """An abstract's LaTeX as readable Unicode: `$\\mathcal{O}(n^2)$` → `O(n²)`, `\\alpha` → `α`, no `$ \\ {`."""
+    if not any(ch in source for ch in "\\{}$^_~"):
+        return source
+    text = _BARE.sub(lambda m: "\\" + m.group(1) + " ", source)
+    text = re.sub(r"\\footnote\{([^{}]*)\}", r" (\1)", text)
+    text = re.sub(r"\\href\{([^{}]*)\}\{([^{}]*)\}", r"\2 (\1)", text)
+    text = re.sub(r"\\url\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"(\\[A-Za-z]+)(?=[_^])", r"\1{}", text)  # `\pi_j`: the script is not part of the name
+
+    def math(m: re.Match[str]) -> str:
+        body = next(g for g in m.groups() if g is not None)
+        return "$" + _scripts(body, True) + "$" if _is_math(body) else m.group(0).replace("$", "\\$")
+
+    text = _MATH.sub(math, text)
+    text = _scripts(text, False)
+    text = re.sub(r"(?<!\\)\$(?=\d)", r"\\$", text)  # a lone price sign left over
+    text = re.sub(r"(\\[A-Za-z]+) (?=[A-Za-z0-9])", r"\1{} ", text)  # keep the space after `\times `
+    try:
+        out = _abstract_converter().latex_to_text(text)
+    except Exception:  # pylatexenc is tolerant, but a pathological string must not lose the record
+        out = text
+    out = re.sub(r"[\\{}]|\$(?!\d)", "", out)  # never a stray marker (a price such as $5 stays)
+    return clean(out)

@@ -10,7 +10,7 @@ from .store import Store
 
 
 def _age_hours(p: Paper, now: datetime) -> float:
-    stamp = p.published or p.first_seen
+    stamp = p.featured or p.published  # the day it is shown on; undated papers never reach trending
     if not stamp:
         return TRENDING_WINDOW_DAYS * 24.0
     when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))

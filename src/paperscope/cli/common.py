@@ -40,11 +40,27 @@ def open_engine(ctx: click.Context) -> Any:
     return build(open_store(ctx), ctx.find_root().obj)
 
 
-def bar(desc: str, unit: str = "paper", unit_scale: bool = False) -> Any:
-    """A progress bar on stderr, silent when stderr is not a terminal."""
-    from tqdm import tqdm
+class _LazyBar:
+    """A tqdm bar made on its first use, so work that turns out empty never imports tqdm."""
 
-    return tqdm(desc=desc, unit=unit, unit_scale=unit_scale, file=sys.stderr, disable=None, dynamic_ncols=True)
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs, self.bar = kwargs, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(file=sys.stderr, disable=None, dynamic_ncols=True, **self.kwargs)
+        return getattr(self.bar, name)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def bar(desc: str, unit: str = "paper", unit_scale: bool = False) -> Any:
+    """A progress bar on stderr, silent when stderr is not a terminal (made on its first update)."""
+    return _LazyBar(desc=desc, unit=unit, unit_scale=unit_scale)
 
 
 def progress_fn(progress: Any) -> Callable[[int, int], None]:
@@ -113,15 +129,15 @@ def check_report(report: IngestReport) -> None:
 
 def embed_all(ctx: click.Context) -> int:
     """Embed every paper that lacks a vector for the configured model, with a progress bar."""
-    from ..embed import load_embedder
-    from ..pipeline import embed_papers
-
     from ..embed import model_identity
+    from ..pipeline import embed_papers
 
     settings: Settings = ctx.find_root().obj
     store = open_store(ctx)
-    if settings.model in ("default", "all-MiniLM-L6-v2") and not store.count_to_embed(store.model_id(*model_identity(settings))):
-        return 0  # nothing to embed: do not load the model (a no-op update stays well under a second)
+    if store.count_to_embed(store.model_id(*model_identity(settings))) == 0:
+        return 0  # nothing to embed: the model is not even loaded (a no-op update stays under a second)
+    from ..embed import load_embedder
+
     embedder = load_embedder(settings.model, settings.embed_threads)
     progress = bar(f"embed ({embedder.name})")
     try:

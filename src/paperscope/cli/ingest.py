@@ -2,35 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
-from ..pipeline import SOURCES, SourceOptions
-from .common import check_report, embed_all, index_all, print_report, run_ingest
+from ..pipeline import SOURCES, SourceOptions, parse_categories
+from .common import check_report, echo_json, embed_all, index_all, print_report, run_ingest
+
+
+def source_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say what to ingest, shared by `ingest` and `update` so both read a source alike."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "bibtex"]),
+                     help="File format (default: by extension)."),
+        click.option("--set", "set_spec", help="OAI-PMH set, e.g. cs or physics:hep-th."),
+        click.option("--category", help="Keep only these arXiv categories (arXiv sources), e.g. cs.CL,cs.IR or cs."),
+        click.option("--prefix", default="arXiv", type=click.Choice(["arXiv", "arXivRaw"]),
+                     help="OAI-PMH metadata prefix."),
+        click.option("--from", "--since", "since", help="First date YYYY-MM-DD (default: where the last run ended)."),
+        click.option("--until", help="Last date YYYY-MM-DD (default: today)."),
+        click.option("--query", help="arXiv API search_query, e.g. 'cat:cs.IR AND abs:retrieval'."),
+        click.option("--id", "ids", multiple=True, help="arXiv id for the API's id_list (repeatable)."),
+        click.option("--max-results", type=int, help="Stop the arXiv API after this many results."),
+        click.option("--restart", is_flag=True, help="Ignore the saved checkpoint and start from the beginning."),
+        click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def options_of(path: Path | None, fmt: str | None, set_spec: str | None, category: str | None, prefix: str,
+               since: str | None, until: str | None, query: str | None, ids: tuple[str, ...],
+               max_results: int | None) -> SourceOptions:
+    """The SourceOptions the shared options describe (a malformed --category is a UsageError)."""
+    return SourceOptions(path=path, fmt=fmt, set_spec=set_spec, prefix=prefix, since=since, until=until,
+                         query=query, ids=ids, max_results=max_results, categories=parse_categories(category))
 
 
 @click.command("ingest")
 @click.argument("source", type=click.Choice(SOURCES))
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "bibtex"]), help="File format (default: by extension).")
-@click.option("--set", "set_spec", help="OAI-PMH set, e.g. cs or physics:hep-th.")
-@click.option("--prefix", default="arXiv", type=click.Choice(["arXiv", "arXivRaw"]), help="OAI-PMH metadata prefix.")
-@click.option("--from", "--since", "since", help="First date YYYY-MM-DD (default: where the last run ended).")
-@click.option("--until", help="Last date YYYY-MM-DD (default: today).")
-@click.option("--query", help="arXiv API search_query, e.g. 'cat:cs.IR AND abs:retrieval'.")
-@click.option("--id", "ids", multiple=True, help="arXiv id for the API's id_list (repeatable).")
-@click.option("--max-results", type=int, help="Stop the arXiv API after this many results.")
-@click.option("--restart", is_flag=True, help="Ignore the saved checkpoint and start from the beginning.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@source_options
 @click.pass_context
-def ingest_cmd(ctx: click.Context, source: str, path: Path | None, fmt: str | None, set_spec: str | None,
-               prefix: str, since: str | None, until: str | None, query: str | None, ids: tuple[str, ...],
-               max_results: int | None, restart: bool, as_json: bool) -> None:
+def ingest_cmd(ctx: click.Context, source: str, path: Path | None, restart: bool, as_json: bool, **kw: Any) -> None:
     """Ingest papers from SOURCE (arxiv-oai, arxiv-api, snapshot FILE, hf-daily, file FILE, sample)."""
-    opts = SourceOptions(path=path, fmt=fmt, set_spec=set_spec, prefix=prefix, since=since, until=until,
-                         query=query, ids=ids, max_results=max_results)
-    report = run_ingest(ctx, source, opts, restart)
+    report = run_ingest(ctx, source, options_of(path, **kw), restart)
     print_report(report, as_json)
     check_report(report)
 
@@ -55,21 +74,27 @@ def index_cmd(ctx: click.Context, rebuild: bool) -> None:
 @click.command()
 @click.argument("source", type=click.Choice(SOURCES), required=False)
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@source_options
 @click.pass_context
-def update(ctx: click.Context, source: str | None, path: Path | None) -> None:
-    """Ingest (if SOURCE is given) → embed → index.
+def update(ctx: click.Context, source: str | None, path: Path | None, restart: bool, as_json: bool, **kw: Any) -> None:
+    """Ingest (if SOURCE is given, with `ingest`'s options) → embed → index.
 
     Exit status: 0 when something changed; 1 when nothing changed (a no-op, not an error: a cron job can skip
     its later steps); other non-zero codes are errors (the message says what to do).
     """
-    changed = False
-    if source:
-        report = run_ingest(ctx, source, SourceOptions(path=path))
-        print_report(report, False)
+    opts = options_of(path, **kw)  # checked before anything runs
+    report = run_ingest(ctx, source, opts, restart) if source else None
+    if report:
+        if not as_json:
+            print_report(report, False)
         check_report(report)
-        changed = report.changed
     embedded = embed_all(ctx)
     counts = index_all(ctx, False)
-    click.echo(f"embedded {embedded}, indexed {counts['keyword']} paper(s) and {counts['vectors']} vector(s)")
-    if not (changed or embedded or counts["keyword"] or counts["vectors"]):
+    changed = bool((report and report.changed) or embedded or counts["keyword"] or counts["vectors"])
+    if as_json:
+        echo_json({"ingest": {**dataclasses.asdict(report), "changed": report.changed} if report else None,
+                   "embedded": embedded, "indexed": counts, "changed": changed})
+    else:
+        click.echo(f"embedded {embedded}, indexed {counts['keyword']} paper(s) and {counts['vectors']} vector(s)")
+    if not changed:
         ctx.exit(1)

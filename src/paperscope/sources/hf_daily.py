@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import UsageError
 from ..models import Author, Batch, Paper, Problem, Signal
 from ..text import canonical_id, clean, delatex, parse_arxiv_id, parse_date
 from ._http import Client
+from ._lines import read_jsonl
 
 NAME = "hf_daily"
 PAGE = 100
@@ -26,8 +28,8 @@ def _parse_json_list(body: bytes) -> list[Any]:
     return data
 
 
-def item_to_paper(item: Any, fetched_at: str) -> Paper:
-    """Map one daily-papers item to a Paper; ValueError names what is missing."""
+def item_to_paper(item: Any, fetched_at: str, listed_on: str | None = None) -> Paper:
+    """Map one daily-papers item to a Paper (featured on its `submittedOnDailyAt`, else the day asked for)."""
     if not isinstance(item, dict):
         raise ValueError("item is not an object")
     paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
@@ -44,9 +46,9 @@ def item_to_paper(item: Any, fetched_at: str) -> Paper:
         if isinstance(a, dict) and clean(a.get("name"))
     )
     signals: dict[str, Signal] = {}
-    for key, field in (("upvotes", "upvotes"), ("github_stars", "githubStars")):
-        value = paper.get(field)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+    for key, value in (("upvotes", paper.get("upvotes")), ("github_stars", paper.get("githubStars")),
+                       ("comments", item.get("numComments"))):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e9:
             signals[key] = Signal(float(value), NAME, fetched_at)
     links = {"abs": f"https://arxiv.org/abs/{arxiv_id}", "pdf": f"https://arxiv.org/pdf/{arxiv_id}"}
     if isinstance(paper.get("githubRepo"), str) and paper["githubRepo"].startswith("http"):
@@ -57,7 +59,19 @@ def item_to_paper(item: Any, fetched_at: str) -> Paper:
         id=canonical_id(arxiv_id, None, None, title), arxiv_id=arxiv_id, title=title,
         abstract=clean(paper.get("summary") or item.get("summary")), authors=authors,
         published=parse_date(paper.get("publishedAt")), links=links, signals=signals, sources=(NAME,),
+        featured=parse_date(paper.get("submittedOnDailyAt")) or parse_date(listed_on),
     )
+
+
+def read_file(path: Path, checkpoint: dict[str, Any] | None, batch_size: int) -> Iterator[Batch]:
+    """Daily-papers items saved one per line (the bundled sample), read by the same parser as the API."""
+    def to_paper(item: Any) -> Paper:
+        # Signals are as of the day the list was fetched: the listing day itself for a saved list.
+        paper = item.get("paper") if isinstance(item, dict) else None
+        listed = parse_date(paper.get("submittedOnDailyAt")) if isinstance(paper, dict) else None
+        return item_to_paper(item, listed[:10] if listed else date.today().isoformat())
+
+    return read_jsonl(path, checkpoint, batch_size, to_paper)
 
 
 def _days(start: date, end: date) -> Iterator[date]:
@@ -96,7 +110,7 @@ def harvest(
             items = client.get(url, {"date": day.isoformat(), "limit": PAGE, "p": page}, _parse_json_list)
             for i, item in enumerate(items):
                 try:
-                    papers.append(item_to_paper(item, fetched_at))
+                    papers.append(item_to_paper(item, fetched_at, day.isoformat()))
                 except ValueError as exc:
                     problems.append(Problem(f"{day} item {page * PAGE + i + 1}", str(exc)))
             if len(items) < PAGE:

@@ -53,9 +53,12 @@ class Database:
             if version in done:
                 continue
             with self.transaction():
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
+                if callable(sql):
+                    sql(self.conn)
+                else:
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            self.conn.execute(statement)
                 self.conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now_utc()))
         if self.conn.execute("PRAGMA user_version").fetchone()[0] != len(MIGRATIONS):
             self.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")  # readable without paperscope

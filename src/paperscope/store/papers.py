@@ -10,11 +10,21 @@ from ..clean import clean_paper
 from ..errors import NotFoundError
 from ..merge import merge
 from ..models import Author, Paper, Signal, Version
-from ..text import canonical_id, normalise_doi, parse_arxiv_id
+from ..text import canonical_id, latex_to_text, normalise_doi, parse_arxiv_id
 from .db import Database, now_utc
 
-_DAY = "substr(coalesce(published, first_seen), 1, 10)"
+# The day a paper is shown on (featured on Hugging Face, else announced); undated papers have none.
+_DAY = "substr(coalesce(featured, published), 1, 10)"
 _LISTED = "withdrawn IS NULL"  # withdrawn papers stay stored but leave lists and search
+
+
+def readable(p: Paper) -> Paper:
+    """Show an abstract as Unicode text and keep its LaTeX source beside it when the two differ."""
+    if p.abstract_source is not None:
+        return p
+    text = latex_to_text(p.abstract)
+    return p if text == p.abstract else dataclasses.replace(p, abstract=text, abstract_source=p.abstract)
+
 
 def name_key(name: str) -> str:
     """Case- and spacing-insensitive author key for the author page and `author:` filter."""
@@ -30,14 +40,15 @@ def _to_row(p: Paper) -> tuple[Any, ...]:
         p.journal_ref, p.comments, p.license,
         json.dumps(p.links, sort_keys=True, ensure_ascii=False),
         json.dumps({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
-        json.dumps(list(p.sources)), p.withdrawn,
+        json.dumps(list(p.sources)), p.withdrawn, p.featured, p.abstract_source,
     )
 
 
 _COLUMNS = (
     "id, arxiv_id, doi, title, abstract, authors, categories, published, updated, first_seen, "
-    "versions, journal_ref, comments, license, links, signals, sources, withdrawn"
+    "versions, journal_ref, comments, license, links, signals, sources, withdrawn, featured, abstract_source"
 )
+_MARKS = ",".join("?" * (len(_COLUMNS.split(",")) + 1))
 
 
 def _from_row(r: Sequence[Any]) -> Paper:
@@ -48,7 +59,7 @@ def _from_row(r: Sequence[Any]) -> Paper:
         versions=tuple(Version(v, c) for v, c in json.loads(r[10])),
         journal_ref=r[11], comments=r[12], license=r[13], links=json.loads(r[14]),
         signals={k: Signal(v, s, a) for k, (v, s, a) in json.loads(r[15]).items()},
-        sources=tuple(json.loads(r[16])), withdrawn=r[17],
+        sources=tuple(json.loads(r[16])), withdrawn=r[17], featured=r[18], abstract_source=r[19],
     )
 
 
@@ -99,11 +110,12 @@ class PaperRows(Database):
 
     def _upsert(self, p: Paper, seen_at: str) -> str:
         p = clean_paper(p)[0]  # every path into the catalogue is cleaned (idempotent after the pipeline's pass)
+        p = readable(p)
         old = self._find_existing(p)
         if old is None:
             p = dataclasses.replace(p, first_seen=seen_at)
             self.conn.execute(
-                f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({','.join('?' * 19)})", _to_row(p) + (self._next_seq(),)
+                f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS})", _to_row(p) + (self._next_seq(),)
             )
             self._write_authors(p)
             return "added"
@@ -112,7 +124,7 @@ class PaperRows(Database):
             return "unchanged"
         row = _to_row(merged)
         self.conn.execute(
-            f"UPDATE papers SET ({_COLUMNS}, seq) = ({','.join('?' * 19)}) WHERE id = ?",
+            f"UPDATE papers SET ({_COLUMNS}, seq) = ({_MARKS}) WHERE id = ?",
             row + (self._next_seq(), old.id),
         )
         if merged.authors != old.authors:
@@ -203,7 +215,7 @@ class PaperRows(Database):
         return out
 
     def papers_on_day(self, day: str, limit: int = 50, offset: int = 0) -> list[Paper]:
-        """Papers first published (or, lacking a date, first seen) on an ISO day, most upvoted first."""
+        """Papers featured on Hugging Face (else announced) on an ISO day, most upvoted first; undated: never."""
         rows = self.conn.execute(
             f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} = ? AND {_LISTED}"
             " ORDER BY coalesce(json_extract(signals, '$.upvotes[0]'), 0) DESC, published DESC, id"
@@ -225,7 +237,7 @@ class PaperRows(Database):
         return self.conn.execute(f"SELECT max({_DAY}) FROM papers WHERE {_LISTED}").fetchone()[0]
 
     def papers_since(self, iso: str, limit: int = 20000) -> list[Paper]:
-        """Papers published (or first seen) at or after an ISO time, for trending."""
+        """Dated papers shown on a day at or after an ISO time, newest first, for trending."""
         rows = self.conn.execute(
             f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} >= ? AND {_LISTED} ORDER BY {_DAY} DESC LIMIT ?",
             (iso[:10], limit)).fetchall()

@@ -1,6 +1,31 @@
-"""The schema as an ordered list of migrations: each runs once, in order, recorded in `schema_migrations`."""
+"""The schema as an ordered list of migrations: each runs once, in order, recorded in `schema_migrations`.
 
-MIGRATIONS: tuple[str, ...] = (
+A migration is SQL, or a function of the connection for what SQL cannot say (re-deriving text in Python).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from ..text import latex_to_text
+
+
+def _convert_abstracts(conn: sqlite3.Connection) -> None:
+    """Derive every abstract's text from its LaTeX source again (add a new step when the conversion improves)."""
+    seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
+    rows = conn.execute("SELECT id, abstract, abstract_source FROM papers"
+                        " WHERE abstract_source IS NOT NULL OR abstract GLOB '*[$\\{}^_~]*'").fetchall()
+    for pid, abstract, source in rows:
+        source = source if source is not None else abstract
+        text = latex_to_text(source)
+        if text != abstract:
+            seq += 1  # a changed text is re-indexed and re-embedded by the next `update`
+            conn.execute("UPDATE papers SET abstract = ?, abstract_source = ?, seq = ? WHERE id = ?",
+                         (text, source if source != text else None, seq, pid))
+
+
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """
     CREATE TABLE papers (
         id TEXT PRIMARY KEY,
@@ -138,4 +163,13 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # OAI-PMH deletions: the paper stays (users' libraries point at it) but leaves lists and search.
     "ALTER TABLE papers ADD COLUMN withdrawn TEXT",
+    # The day a paper is shown on: its Hugging Face listing day, else its announcement; undated papers
+    # (no date from any source) are on no day, so they never take over the daily page or trending.
+    """
+    ALTER TABLE papers ADD COLUMN featured TEXT;
+    ALTER TABLE papers ADD COLUMN abstract_source TEXT;
+    DROP INDEX papers_day;
+    CREATE INDEX papers_day ON papers(substr(coalesce(featured, published), 1, 10));
+    """,
+    _convert_abstracts,
 )

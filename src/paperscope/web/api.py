@@ -20,8 +20,9 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 def hf_item(p: Paper) -> dict[str, Any]:
     """A list item in Hugging Face's daily-papers / search shape."""
-    return {"paper": hf_paper(p), "title": p.title, "summary": p.abstract,
-            "publishedAt": p.published or p.first_seen, "numComments": 0, "thumbnail": None}
+    comments = p.signals.get("comments")
+    return {"paper": hf_paper(p), "title": p.title, "summary": p.abstract, "publishedAt": p.published,
+            "numComments": int(comments.value) if comments else 0, "thumbnail": None}
 
 
 def hit_json(h: Hit) -> dict[str, Any]:

@@ -67,19 +67,32 @@ class PinGeneration:
             self.engine.end_request(token)
 
 
+def not_found_context(path: str, message: str) -> dict[str, str]:
+    """What a 404 page offers instead: a search for the words in the path (never a CLI command)."""
+    import re
+    from urllib.parse import unquote
+
+    what = {"paper": "no paper with that id here", "author": "no papers by that name here"}.get(
+        path.strip("/").split("/")[0], "")
+    tail = unquote(path).strip("/").split("/", 1)[-1]
+    words = [w for w in re.split(r"[^\w.]+", tail) if w and w not in ("paper", "author", "arxiv", "local")]
+    return {"what": what, "suggestion": " ".join(words)[:200]}
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The app with its engine (store + indexes + lazily loaded model) opened once."""
     from starlette.middleware.sessions import SessionMiddleware
 
     from ..auth import secret_key
-    from . import accounts, api, pages
+    from . import accounts, api, apidocs, pages
 
-    app = FastAPI(title="paperscope", version=__version__,
+    app = FastAPI(title="paperscope", version=__version__, docs_url=None, redoc_url=None,
                   description="Search, daily and trending papers of a self-hosted paperscope instance. "
                               "Paths under /api/ that Hugging Face's papers API also has keep its shapes.")
     app.state.engine = engine or LiveEngine(settings)  # per-thread SQLite, index generations followed live
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.globals["version"] = __version__
+    apidocs.mount(app)  # before /static, which would otherwise answer /static/apidocs/… with a 404
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(SessionMiddleware, secret_key=secret_key(settings.home), session_cookie="paperscope",
                        max_age=30 * 24 * 3600, same_site="lax", https_only=settings.base_url.startswith("https://"))
@@ -92,8 +105,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     def respond(request: Request, status: int, message: str, code: str) -> Any:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message, "code": code, "status": status}, status_code=status)
-        return app.state.templates.TemplateResponse(
-            request, "error.html", {"status": status, "message": message}, status_code=status)
+        context: dict[str, Any] = {"status": status, "message": message, "path": request.url.path[:200]}
+        if status == 404:
+            context.update(not_found_context(request.url.path, message))
+        return app.state.templates.TemplateResponse(request, "error.html", context, status_code=status)
 
     @app.exception_handler(PaperscopeError)
     async def paperscope_error(request: Request, exc: PaperscopeError) -> Any:

