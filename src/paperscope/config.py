@@ -64,6 +64,10 @@ class Settings:
     smtp_user: str = _s("", "SMTP login (empty: no authentication)")
     smtp_password: str = _s("", "SMTP password")
     mail_from: str = _s("paperscope <paperscope@localhost>", "From: address of digests")
+    update_schedule: str = _s("", "run `paperscope update` inside `serve`: 'daily HH:MM' (UTC), 'every 6h', "
+                                  "'every 30m', or '' for never (use cron instead)")
+    update_args: str = _s("", "what a scheduled update ingests, as `update`'s arguments, e.g. "
+                              "'arxiv-oai --set cs --category cs.CL,cs.IR' ('': only embed and index)")
 
     @property
     def db_path(self) -> Path:

@@ -15,13 +15,33 @@ from .query import search_cmd
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
               help="Processes, each with its own engine (use the number of cores for throughput).")
+@click.option("--schedule", help="Run `paperscope update` inside the server: 'daily 06:00' (UTC), 'every 6h', "
+                                 "'every 30m' (default: the update_schedule setting).")
+@click.option("--update-args", help="What a scheduled update ingests, as `update`'s arguments, e.g. "
+                                    "'arxiv-oai --set cs --category cs.CL,cs.IR' (default: the update_args setting).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
-    """Serve the web UI and the JSON API (OpenAPI docs at /docs)."""
+def serve(ctx: click.Context, host: str, port: int, workers: int, schedule: str | None,
+          update_args: str | None) -> None:
+    """Serve the web UI and the JSON API (OpenAPI docs at /docs); optionally run scheduled updates."""
+    import dataclasses
+    import logging
+
+    from ..schedule import parse_schedule
     from ..web.app import serve as run
 
-    click.echo(f"paperscope serving {ctx.obj.home} on http://{host}:{port}/ (API docs at /docs)", err=True)
-    run(ctx.obj, host, port, workers)
+    settings = ctx.obj
+    if schedule is not None or update_args is not None:
+        settings = dataclasses.replace(settings, update_schedule=settings.update_schedule if schedule is None
+                                       else schedule, update_args=settings.update_args if update_args is None
+                                       else update_args)
+        ctx.find_root().obj = settings
+    planned = parse_schedule(settings.update_schedule)
+    click.echo(f"paperscope serving {settings.home} on http://{host}:{port}/ (API docs at /docs)", err=True)
+    if planned:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        click.echo(f"scheduled updates {planned}: paperscope update {settings.update_args} (status at /status)",
+                   err=True)
+    run(settings, host, port, workers)
 
 
 @click.command()

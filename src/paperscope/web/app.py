@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +26,7 @@ from ..errors import (
 )
 from ..live import LiveEngine
 from ..search import Engine
+from ..schedule import parse_schedule
 
 HERE = Path(__file__).parent
 log = logging.getLogger("paperscope.web")
@@ -84,12 +86,28 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     from starlette.middleware.sessions import SessionMiddleware
 
     from ..auth import secret_key
-    from . import accounts, api, apidocs, pages
+    from . import accounts, api, apidocs, pages, status
 
-    app = FastAPI(title="paperscope", version=__version__, docs_url=None, redoc_url=None,
+    if settings.update_schedule:
+        parse_schedule(settings.update_schedule)  # a bad schedule stops the server before it starts
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.update_schedule:
+            from .scheduler import Scheduler
+
+            app.state.scheduler = Scheduler(settings, lambda: follow_new_generation(app))
+            app.state.scheduler.start()
+        yield
+        if app.state.scheduler:
+            app.state.scheduler.stop()
+
+    app = FastAPI(title="paperscope", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Search, daily and trending papers of a self-hosted paperscope instance. "
                               "Paths under /api/ that Hugging Face's papers API also has keep its shapes.")
     app.state.engine = engine or LiveEngine(settings)  # per-thread SQLite, index generations followed live
+    app.state.settings = settings
+    app.state.scheduler = None
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.globals["version"] = __version__
     apidocs.mount(app)  # before /static, which would otherwise answer /static/apidocs/… with a 404
@@ -101,6 +119,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(accounts.api)
     app.include_router(pages.router)
     app.include_router(accounts.router)
+    app.include_router(status.router)
 
     def respond(request: Request, status: int, message: str, code: str) -> Any:
         if request.url.path.startswith("/api/"):
@@ -134,8 +153,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     return app
 
 
+def follow_new_generation(app: FastAPI) -> None:
+    """After a scheduled update: load the generation it wrote now (the live engine would notice it anyway)."""
+    refresh = getattr(app.state.engine, "refresh", None)
+    if refresh is not None:
+        refresh()
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Run uvicorn on the app (the CLI's `paperscope serve`)."""
+    if workers > 1 and settings.update_schedule:
+        raise UsageError("scheduled updates run inside a single-worker server; with --workers N run "
+                         "`paperscope update` from cron instead")
 
     import uvicorn
 
