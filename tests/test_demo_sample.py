@@ -64,7 +64,7 @@ def test_daily_page_walks_real_days_and_shows_authors_and_signals(client):
     assert 'href="/?date=2026-08-14"' in monday and 'href="/?date=2026-08-18"' in monday  # over the weekend
     cards = re.findall(r'<article class="card">(.*?)</article>', monday, re.S)
     assert len(cards) == 20
-    assert all('class="authors"' in c and "▲" in c and "💬" in c for c in cards)
+    assert all('class="authors"' in c and "▲" in c and re.search(r"\d+ comments?<", c) for c in cards)
     assert sum("★" in c for c in cards) >= 5
     assert "lp-" not in client.get("/feeds/daily.json").text
 
