@@ -30,7 +30,7 @@ def sample_texts(tmp_path_factory):
 def test_shipped_sample_vectors_are_what_the_default_embedder_makes(sample_texts):
     meta, matrix = read_vectors()
     assert (meta["model"], meta["dim"], meta["count"]) == ("all-MiniLM-L6-v2", 384, len(sample_texts))
-    assert all(text_hash(sample_texts[i]) == h for i, h in zip(meta["ids"], meta["text_hashes"]))
+    assert all(text_hash(sample_texts[i]) == h for i, h in zip(meta["ids"], meta["text_hashes"], strict=True))
     picked = list(range(0, meta["count"], 11))
     fresh = OnnxMiniLMEmbedder(1).embed([sample_texts[meta["ids"][i]] for i in picked])
     cosines = (fresh * matrix[picked].astype(np.float32)).sum(axis=1)

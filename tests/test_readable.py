@@ -29,7 +29,8 @@ def test_latex_becomes_readable_text(source, text):
     assert latex_to_text(source) == text
 
 
-@pytest.mark.parametrize("hostile", [r"unbalanced { brace", "trailing \\", r"$ alone", r"\begin{equation} x^2", "}{}{$$",
+@pytest.mark.parametrize("hostile", [r"unbalanced { brace", "trailing \\", r"$ alone", r"\begin{equation} x^2",
+                                     "}{}{$$",
                                      r"\newcommand{\x}{\x\x}\x", "$" * 50, "{" * 500])
 def test_broken_latex_never_leaves_a_stray_marker_or_fails(hostile):
     out = latex_to_text(hostile)
@@ -39,7 +40,8 @@ def test_broken_latex_never_leaves_a_stray_marker_or_fails(hostile):
 def test_store_shows_text_and_keeps_the_source(tmp_path):
     store = Store(tmp_path / "db.sqlite3")
     source = r"We bound the error by $\mathcal{O}(\epsilon^2)$."
-    store.upsert_papers([Paper(id="local:a", title="A", abstract=source), Paper(id="local:b", title="B", abstract="Plain.")])
+    store.upsert_papers([Paper(id="local:a", title="A", abstract=source),
+                         Paper(id="local:b", title="B", abstract="Plain.")])
     a, b = store.get_paper("local:a"), store.get_paper("local:b")
     assert (a.abstract, a.abstract_source) == ("We bound the error by O(ϵ²).", source)
     assert (b.abstract, b.abstract_source) == ("Plain.", None)

@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 import time
-from datetime import datetime, time as clock, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as clock
 from pathlib import Path
 
 import pytest

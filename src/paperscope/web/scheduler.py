@@ -69,7 +69,8 @@ def _now() -> str:
 def run_update(settings: Settings, args: str) -> UpdateRun:
     """Run `paperscope update ARGS --json` once, append the outcome to the run log, and return it."""
     started = _now()
-    argv = [sys.executable, "-m", "paperscope", "--data-dir", str(settings.home), "update", *shlex.split(args), "--json"]
+    argv = [sys.executable, "-m", "paperscope", "--data-dir", str(settings.home), "update", *shlex.split(args),
+            "--json"]
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT)
         code, out, err = done.returncode, done.stdout, done.stderr
