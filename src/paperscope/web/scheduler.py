@@ -2,7 +2,7 @@
 
 Each run is the CLI's own `update` in a child process (its memory and locks end with it); its JSON report
 and exit code are appended to `<data-dir>/logs/updates.jsonl`, which `/status` reads. After a run that
-changed something the app reopens its engine, so searches see the new papers at once.
+changed something the live engine is asked to load the new index generation at once.
 """
 
 from __future__ import annotations
