@@ -91,4 +91,4 @@ def test_not_found_page_offers_a_search_not_a_command(client):
     assert "paperscope " not in r.text.replace("paperscope {", "").split("<main>")[1].split("</main>")[0]
     assert client.get("/no/such/page").status_code == 404
     api = client.get("/api/papers/arxiv:2601.99999")
-    assert api.status_code == 404 and api.json()["code"] == "NotFoundError"
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
