@@ -82,3 +82,8 @@ class ForbiddenError(AuthError):
     """Logged in, but not allowed: a bad CSRF token, another user's data, or an admin-only action."""
 
     code = "forbidden"
+
+class BadQueryError(UsageError):
+    """A search query with nothing to search for (empty or only whitespace); the message shows what works."""
+
+    code = "bad_query"

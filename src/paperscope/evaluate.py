@@ -10,7 +10,6 @@ from typing import Any
 
 from .errors import SourceError
 from .models import ParsedQuery
-from .rank import top
 from .search import MODES, Engine, run_query
 from .text import canonical_id, words
 
@@ -63,8 +62,7 @@ def evaluate(engine: Engine, beir_dir: Path, split: str = "test", modes: tuple[s
     for mode in modes:
         totals = {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
         for qid, text in queries.items():
-            scores, *_ = run_query(engine, ParsedQuery(terms=tuple(words(text))), mode, 100)
-            ranked = [d for d, _ in top(scores, 100)]
+            ranked = [d for d, _ in run_query(engine, ParsedQuery(terms=tuple(words(text))), mode, 100).ranked[:100]]
             totals["ndcg@10"] += ndcg(ranked, qrels[qid])
             totals["recall@100"] += recall(ranked, qrels[qid])
             totals["mrr@10"] += mrr(ranked, qrels[qid])

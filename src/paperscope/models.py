@@ -124,6 +124,7 @@ class ParsedQuery:
     excluded: tuple[str, ...] = ()
     filters: Filters = field(default_factory=Filters)
     notes: tuple[str, ...] = ()  # how a malformed part was read, shown to the user
+    excluded_phrases: tuple[tuple[str, ...], ...] = ()  # -"two words": papers holding them in order are refused
 
     @property
     def text(self) -> str:
@@ -137,7 +138,7 @@ class Hit:
 
     paper: Paper
     score: float
-    reason: str  # "keyword", "semantic" or "both"
+    reason: str  # "keyword", "semantic", "both", or "filter" (a filter-only query: newest first, no score)
     snippet: tuple[tuple[str, bool], ...] = ()  # (text, is_match) segments; escape when rendering
     keyword_rank: int | None = None
     semantic_rank: int | None = None
@@ -145,13 +146,19 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """A page of hits with how many candidates matched and how long it took."""
+    """A page of hits with how many candidates matched and how long it took.
+
+    `total`: keyword mode and filter-only queries, the exact number of matching papers; semantic and
+    hybrid modes, the number of ranked candidates that pass the query's phrases, exclusions and filters
+    (at most the fixed candidate depth per list). Pages are slices of one ranking, so it never changes
+    with `limit` or `offset`. `notes` say how the query was read and why nothing matched, if so."""
 
     hits: tuple[Hit, ...]
     total: int
     took_ms: float
     query: ParsedQuery
     mode: str
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
