@@ -175,6 +175,18 @@ class KeywordIndex:
         result = searcher.search(self._query(pq, False), k, order_by_field="day", offset=offset)
         return [(searcher.doc(a)["id"][0], 0.0) for _, a in result.hits], int(result.count or 0)
 
+    def scores_of(self, pq: ParsedQuery, ids: Sequence[str]) -> dict[str, float]:
+        """BM25 of the query's words for just these papers (0 when none of the words occurs)."""
+        text = " ".join(list(pq.terms) + [w for p in pq.phrases for w in p])
+        if not ids or not text:
+            return {}
+        t = self.t
+        query = t.Query.boolean_query([
+            (t.Occur.Must, self.index.parse_query(text, list(FIELD_BOOSTS), field_boosts=FIELD_BOOSTS)),
+            (t.Occur.Must, t.Query.const_score_query(t.Query.term_set_query(self.schema, "id", list(ids)), 0.0))])
+        searcher = self.index.searcher()
+        return {searcher.doc(a)["id"][0]: float(s) for s, a in searcher.search(query, len(ids), count=False).hits}
+
     def count(self, pq: ParsedQuery) -> int:
         """How many papers pass the query's phrases, exclusions and filters (free words ignored)."""
         return int(self.index.searcher().search(self._query(pq, False), 1).count or 0)
@@ -444,6 +456,16 @@ class VectorIndex:
             keep &= by_author
         return keep
 
+    def cosines(self, query: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Exact cosine of the query with these papers' stored vectors (papers without one are left out)."""
+        rows = [(pid, self.rows[pid]) for pid in ids if pid in self.rows]
+        if not rows:
+            return {}
+        order = np.argsort([r for _, r in rows])  # ascending rows: sequential reads of the memmap
+        picked = [rows[i] for i in order]
+        scores = np.asarray(self.vectors[[r for _, r in picked]], np.float32) @ query.astype(np.float32).reshape(-1)
+        return {pid: float(s) for (pid, _), s in zip(picked, scores)}
+
     def vector(self, paper_id: str) -> np.ndarray | None:
         """A stored paper's vector as float32, or None."""
         row = self.rows.get(paper_id)
@@ -473,7 +495,7 @@ class VectorIndex:
             cand = self._candidates(q, min(max(10 * self.oversample, 4 * k), admitted), mask)
         scores = np.asarray(self.vectors[np.sort(cand)], np.float32) @ q
         cand = np.sort(cand)
-        top = np.argsort(-scores)[:k]
+        top = np.argsort(-scores, kind="stable")[:k]  # ties by row: the same order whatever the candidates
         return [(self.ids[cand[i]], float(scores[i])) for i in top]
 
     def _candidates(self, q: np.ndarray, m: int, mask: np.ndarray | None) -> np.ndarray:

@@ -16,7 +16,7 @@ from .index import KeywordIndex, VectorIndex
 from .models import Filters, Hit, ParsedQuery, SearchResult
 from .rank import minmax_fusion, rrf, top
 from .store import Store
-from .text import highlight, parse_query
+from .text import highlight, is_blank, parse_query
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -211,7 +211,7 @@ def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset
         raise UsageError("k must be 1..200 and offset 0..10000")
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    if not query or not query.strip():
+    if is_blank(query):
         raise BadQueryError('the query is empty; type some words, a "quoted phrase", or a filter such as '
                             "cat:cs.CL, author:\"Ada Lovelace\" or since:2024-01")
     pq = parse_query(query)

@@ -128,6 +128,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
 
 
+def is_blank(raw: str | None) -> bool:
+    """True for a query with nothing in it once control characters and whitespace are removed."""
+    return not _CONTROL.sub(" ", raw or "").strip()
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; the only thing ever passed on to an index's query parser."""
     return [w.lower() for w in _WORD.findall(text)]

@@ -25,21 +25,27 @@ def hf_item(p: Paper) -> dict[str, Any]:
 
 
 def hit_json(h: Hit) -> dict[str, Any]:
-    """A search hit: the paper, its score, why it matched, and snippet segments to highlight."""
-    return {"paper": hf_paper(h.paper), "score": round(h.score, 6), "reason": h.reason,
+    """A search hit: the paper, its score (null for a filter-only listing), why it matched, and snippet segments."""
+    return {"paper": hf_paper(h.paper), "score": None if h.reason == "filter" else round(h.score, 6), "reason": h.reason,
             "keywordRank": h.keyword_rank, "semanticRank": h.semantic_rank,
             "snippet": [{"text": t, "match": m} for t, m in h.snippet]}
 
 
-Q = Query(..., min_length=1, max_length=MAX_QUERY, description="query in paperscope's syntax")
+Q = Query(..., max_length=MAX_QUERY, description="query in paperscope's syntax (empty: a `bad_query` error)")
+TOTAL_MEANING = ("`total`: keyword mode and filter-only queries (no words), the exact number of matching papers; "
+                 "semantic and hybrid modes, the ranked candidates (at most `candidates` per list) that pass the "
+                 "phrases, exclusions and filters. One ranking per query: `total` and the order never change with "
+                 "`limit`/`offset`, and pages past `total` are empty. `reason` is keyword, semantic, both, or "
+                 "filter (filter-only listing, newest first, `score` null). `notes` say how the query was read and "
+                 "why nothing matched.")
 
 
-@router.get("/search", summary="Hybrid search with filters and query syntax")
+@router.get("/search", summary="Hybrid search with filters and query syntax", description=TOTAL_MEANING)
 def api_search(request: Request, q: str = Q, mode: str = Query("hybrid", pattern="^(hybrid|keyword|semantic)$"),
                limit: int = Query(10, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=10000)) -> JSONResponse:
     result = locked(request, search, request.app.state.engine, q, limit, mode, offset)
     return JSONResponse({"query": q, "mode": mode, "total": result.total, "tookMs": round(result.took_ms, 2),
-                         "notes": list(result.query.notes), "offset": offset,
+                         "notes": list(result.notes), "offset": offset,
                          "hits": [hit_json(h) for h in result.hits]})  # plain JSON: no re-encoding pass
 
 

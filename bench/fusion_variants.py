@@ -1,0 +1,83 @@
+"""Fusion variants scored offline by bench/fusion_study.py (each: query data → fused scores)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+Fuse = Callable[[dict[str, Any]], dict[str, float]]
+
+
+def lists(q: dict[str, Any], depth: int) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    return q["kw"][:depth], q["sem"][:depth]
+
+
+def rrf(depth: int, k: float = 60, w: float = 0.5) -> Fuse:
+    def fuse(q: dict[str, Any]) -> dict[str, float]:
+        kw, sem = lists(q, depth)
+        out: dict[str, float] = {}
+        for weight, run in ((1 - w, kw), (w, sem)):
+            for r, (d, _) in enumerate(run, 1):
+                out[d] = out.get(d, 0.0) + weight / (k + r)
+        return out
+    return fuse
+
+
+def minmax_lists(depth: int, w: float) -> Fuse:
+    def fuse(q: dict[str, Any]) -> dict[str, float]:
+        kw, sem = lists(q, depth)
+        out: dict[str, float] = {}
+        for weight, run in ((1 - w, kw), (w, sem)):
+            if not run:
+                continue
+            v = np.array([s for _, s in run])
+            lo, span = v.min(), (v.max() - v.min()) or 1.0
+            for d, s in run:
+                out[d] = out.get(d, 0.0) + weight * (s - lo) / span
+        return out
+    return fuse
+
+
+def _complete(q: dict[str, Any], depth: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    kw, sem = lists(q, depth)
+    union = list(dict.fromkeys([d for d, _ in kw] + [d for d, _ in sem]))
+    b = np.array([q["bm25"].get(d, 0.0) for d in union])
+    c = np.array([q["cos"].get(d, 0.0) for d in union])
+    return union, b, c
+
+
+def _norm(x: np.ndarray, how: str) -> np.ndarray:
+    if len(x) == 0:
+        return x
+    if how == "minmax":
+        span = x.max() - x.min()
+        return (x - x.min()) / (span or 1.0)
+    if how == "z":
+        return (x - x.mean()) / (x.std() or 1.0)
+    if how == "max":
+        return x / (x.max() or 1.0)
+    raise ValueError(how)
+
+
+def complete(depth: int, w: float | Callable[[int], float], how: str = "minmax") -> Fuse:
+    def fuse(q: dict[str, Any]) -> dict[str, float]:
+        union, b, c = _complete(q, depth)
+        ws = w(q["n_words"]) if callable(w) else w
+        s = (1 - ws) * _norm(b, how) + ws * _norm(c, how)
+        return dict(zip(union, s.tolist()))
+    return fuse
+
+
+def variants() -> dict[str, Fuse]:
+    out: dict[str, Fuse] = {}
+    for depth in (100, 200, 300):
+        out[f"RRF k=60 d={depth}"] = rrf(depth)
+    for depth in (100, 200):
+        for w in (0.4, 0.45, 0.5):
+            out[f"minmax lists w={w} d={depth}"] = minmax_lists(depth, w)
+    for depth in (100, 200, 300):
+        for how in ("minmax", "z"):
+            for w in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+                out[f"complete {how} w={w} d={depth}"] = complete(depth, w, how)
+    return out
