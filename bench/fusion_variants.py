@@ -69,15 +69,27 @@ def complete(depth: int, w: float | Callable[[int], float], how: str = "minmax")
     return fuse
 
 
+def by_length(w0: float, slope: float) -> Callable[[int], float]:
+    """Semantic weight that moves with the number of searchable words (log2 scale around 8 words)."""
+    return lambda n: float(np.clip(w0 + slope * np.log2(max(n, 1) / 8), 0.1, 0.9))
+
+
 def variants() -> dict[str, Fuse]:
     out: dict[str, Fuse] = {}
     for depth in (100, 200, 300):
         out[f"RRF k=60 d={depth}"] = rrf(depth)
     for depth in (100, 200):
-        for w in (0.4, 0.45, 0.5):
-            out[f"minmax lists w={w} d={depth}"] = minmax_lists(depth, w)
-    for depth in (100, 200, 300):
+        for w in (0.45,):
+            out[f"minmax lists w={w} d={depth} (old default)"] = minmax_lists(depth, w)
+    for depth in (150, 200, 300):
         for how in ("minmax", "z"):
-            for w in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+            for w in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
                 out[f"complete {how} w={w} d={depth}"] = complete(depth, w, how)
+    for how in ("minmax", "z"):
+        for w0 in (0.45, 0.5, 0.55):
+            for slope in (-0.1, -0.05, 0.05, 0.1):
+                out[f"complete {how} w={w0}{slope:+} log2(n/8) d=200"] = complete(200, by_length(w0, slope), how)
+    for k in (10, 30, 60):
+        for w in (0.4, 0.5, 0.6):
+            out[f"RRF k={k} wsem={w} d=200"] = rrf(200, k, w)
     return out

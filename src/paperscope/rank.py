@@ -33,6 +33,23 @@ def minmax_fusion(runs: Sequence[Sequence[tuple[str, float]]], weights: Sequence
     return scores
 
 
+def normalise(values: np.ndarray, how: str) -> np.ndarray:
+    """Put one list's scores on a common scale: `z` (mean 0, sd 1) or `minmax` (0..1)."""
+    if len(values) == 0:
+        return values
+    if how == "z":
+        return (values - values.mean()) / (values.std() or 1.0)
+    return (values - values.min()) / ((values.max() - values.min()) or 1.0)
+
+
+def convex_fusion(ids: Sequence[str], keyword: np.ndarray, semantic: np.ndarray, semantic_weight: float,
+                  how: str = "z") -> dict[str, float]:
+    """(1 − w)·norm(BM25) + w·norm(cosine) over the union of both lists, each paper scored by both models
+    (no zero filled in for a paper one list did not reach), normalised over that union."""
+    fused = (1 - semantic_weight) * normalise(keyword, how) + semantic_weight * normalise(semantic, how)
+    return dict(zip(ids, fused.tolist()))
+
+
 def top(scores: dict[str, float], k: int, offset: int = 0) -> list[tuple[str, float]]:
     """The k best (id, score) pairs after `offset`, ties broken by id for stable pages."""
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[offset:offset + k]

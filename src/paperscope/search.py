@@ -14,7 +14,7 @@ from .embed import Embedder, load_query_embedder
 from .errors import BadQueryError, NotFoundError, UsageError
 from .index import KeywordIndex, VectorIndex
 from .models import Filters, Hit, ParsedQuery, SearchResult
-from .rank import minmax_fusion, rrf, top
+from .rank import convex_fusion, rrf, top
 from .store import Store
 from .text import highlight, is_blank, parse_query
 
@@ -112,11 +112,25 @@ def _semantic(engine: Engine, pq: ParsedQuery, depth: int) -> list[tuple[str, fl
         m *= 4
 
 
-def _fuse(engine: Engine, pq: ParsedQuery, kw: list[tuple[str, float]], sem: list[tuple[str, float]]) -> dict[str, float]:
+def _fuse(engine: Engine, pq: ParsedQuery, kw: list[tuple[str, float]], sem: list[tuple[str, float]],
+          fusion: str | None = None) -> dict[str, float]:
+    """Fuse the two lists: `rrf` by ranks; `zscore`/`minmax` as a convex combination of normalised scores,
+    where every paper of either list is scored by both models (BM25 and cosine looked up for the papers
+    only the other list reached), so no paper is scored 0 just for falling outside one list's depth."""
     s = engine.settings
-    if s.fusion == "rrf":
+    fusion = fusion or s.fusion
+    if fusion == "rrf-plain":  # the textbook baseline: equal weights, k = 60
+        return rrf([[i for i, _ in kw], [i for i, _ in sem]])
+    if fusion == "rrf":
         return rrf([[i for i, _ in kw], [i for i, _ in sem]], [s.keyword_weight, s.semantic_weight], s.rrf_k)
-    return minmax_fusion([kw, sem], [s.keyword_weight, s.semantic_weight])
+    ids = list(dict.fromkeys([i for i, _ in kw] + [i for i, _ in sem]))
+    bm25, cosine = dict(kw), dict(sem)
+    bm25.update(engine.keyword.scores_of(pq, [i for i in ids if i not in bm25]))
+    cosine.update(engine.vectors.cosines(engine.embed_query(pq.text), [i for i in ids if i not in cosine]))
+    floor = min(cosine.values(), default=0.0)  # a paper with no vector yet ranks as the least similar
+    weight = s.semantic_weight / ((s.keyword_weight + s.semantic_weight) or 1.0)
+    return convex_fusion(ids, np.array([bm25.get(i, 0.0) for i in ids]), np.array([cosine.get(i, floor) for i in ids]),
+                         weight, "z" if fusion == "zscore" else "minmax")
 
 
 @dataclass(frozen=True)
@@ -130,7 +144,7 @@ class Ranking:
     filter_only: bool = False
 
 
-def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0) -> Ranking:
+def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0, fusion: str | None = None) -> Ranking:
     """Rank a parsed query once at the fixed candidate depth; any page is a slice of this ranking.
 
     Keyword mode (and a filter-only query) ranks exactly, so it reaches `need` papers when deeper than
@@ -154,7 +168,7 @@ def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0) -> Rank
         return Ranking(kw, kw_rank, {}, count)
     if mode == "semantic":
         return Ranking(sem, {}, sem_rank, len(sem))
-    fused = _fuse(engine, pq, kw, sem)
+    fused = _fuse(engine, pq, kw, sem, fusion)
     return Ranking(top(fused, len(fused)), kw_rank, sem_rank, len(fused))
 
 
