@@ -52,7 +52,7 @@ class Settings:
     rrf_k: int = _s(60, "the k of reciprocal-rank fusion")
     keyword_weight: float = _s(0.55, "weight of the keyword (BM25) list in hybrid fusion")
     semantic_weight: float = _s(0.45, "weight of the semantic (vector) list in hybrid fusion")
-    candidates: int = _s(100, "candidates taken from each list before fusion")
+    candidates: int = _s(150, "fixed depth of each list: every page is a slice of one ranking this deep")
     signup: str = _s("admin", "who creates accounts: 'open' (anyone signs up) or 'admin' (`paperscope user add`)",
                      ("open", "admin"))
     base_url: str = _s("http://127.0.0.1:8000", "public URL of this instance, for links in mails and feeds")

@@ -83,6 +83,7 @@ class ForbiddenError(AuthError):
 
     code = "forbidden"
 
+
 class BadQueryError(UsageError):
     """A search query with nothing to search for (empty or only whitespace); the message shows what works."""
 
