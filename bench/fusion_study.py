@@ -61,6 +61,7 @@ def main() -> None:
     ap.add_argument("--beir", type=Path, required=True)
     ap.add_argument("--split", default="test")
     ap.add_argument("--depth", type=int, default=300)
+    ap.add_argument("--only", default="", help="regular expression: score only the variants it finds")
     args = ap.parse_args()
     data = collect(args.data_dir, args.beir, args.split, args.depth)
     print(len(data), "queries")
@@ -68,7 +69,11 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from fusion_variants import variants  # noqa: E402
 
+    import re
+
     for name, fn in variants().items():
+        if args.only and not re.search(args.only, name):
+            continue
         print(f"{name:<48} {mean_ndcg(data, fn):.4f}", flush=True)
 
 

@@ -74,6 +74,19 @@ def by_length(w0: float, slope: float) -> Callable[[int], float]:
     return lambda n: float(np.clip(w0 + slope * np.log2(max(n, 1) / 8), 0.1, 0.9))
 
 
+def cos_only_complete(depth: int, w: float, how: str) -> Fuse:
+    """Cosine looked up for keyword-only papers, BM25 of semantic-only papers left at 0 (cheaper)."""
+    def fuse(q: dict[str, Any]) -> dict[str, float]:
+        kw, sem = lists(q, depth)
+        union = list(dict.fromkeys([d for d, _ in kw] + [d for d, _ in sem]))
+        kwd = dict(kw)
+        b = np.array([kwd.get(d, 0.0) for d in union])
+        c = np.array([q["cos"].get(d, 0.0) for d in union])
+        s = (1 - w) * _norm(b, how) + w * _norm(c, how)
+        return dict(zip(union, s.tolist()))
+    return fuse
+
+
 def variants() -> dict[str, Fuse]:
     out: dict[str, Fuse] = {}
     for depth in (100, 200, 300):
@@ -83,12 +96,15 @@ def variants() -> dict[str, Fuse]:
             out[f"minmax lists w={w} d={depth} (old default)"] = minmax_lists(depth, w)
     for depth in (150, 200, 300):
         for how in ("minmax", "z"):
-            for w in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
+            for w in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
                 out[f"complete {how} w={w} d={depth}"] = complete(depth, w, how)
     for how in ("minmax", "z"):
         for w0 in (0.45, 0.5, 0.55):
             for slope in (-0.1, -0.05, 0.05, 0.1):
                 out[f"complete {how} w={w0}{slope:+} log2(n/8) d=200"] = complete(200, by_length(w0, slope), how)
+    for how in ("minmax", "z"):
+        for w in (0.35, 0.4, 0.45, 0.5, 0.55):
+            out[f"cos-complete {how} w={w} d=150"] = cos_only_complete(150, w, how)
     for k in (10, 30, 60):
         for w in (0.4, 0.5, 0.6):
             out[f"RRF k={k} wsem={w} d=200"] = rrf(200, k, w)

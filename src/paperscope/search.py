@@ -176,8 +176,15 @@ def _hits(engine: Engine, ranking: Ranking, page: list[tuple[str, float]], pq: P
     papers = engine.store.papers_by_ids([i for i, _ in page])
     stems = {engine.keyword.stem(w) for w in list(pq.terms) + [w for p in pq.phrases for w in p]} - {""}
 
-    def is_match(word: str) -> bool:
-        return engine.keyword.stem(word.lower()) in stems
+    heads = {st[:3] for st in stems}
+    seen: dict[str, bool] = {}
+
+    def is_match(word: str) -> bool:  # a stem shares its word's first letters: most words skip the stemmer
+        got = seen.get(word)
+        if got is None:
+            low = word.lower()
+            got = seen[word] = low[:3] in heads and engine.keyword.stem(low) in stems
+        return got
 
     hits = []
     for pid, score in page:
