@@ -233,8 +233,8 @@ def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     if is_blank(query):
-        raise BadQueryError('the query is empty; type some words, a "quoted phrase", or a filter such as '
-                            "cat:cs.CL, author:\"Ada Lovelace\" or since:2024-01")
+        raise BadQueryError('the query is empty; give words, a "quoted phrase" or a filter, e.g. '
+                            '"graph neural networks", cat:cs.CL, author:"Ada Lovelace" or since:2024-01')
     pq = parse_query(query)
     notes = list(pq.notes)
     if engine.keyword.manifest()["last_seq"] == 0 and engine.store.max_seq() > 0:

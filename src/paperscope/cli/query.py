@@ -7,8 +7,6 @@ from typing import Any
 
 import click
 
-from ..errors import UsageError
-
 from ..pipeline import SourceOptions
 from .common import echo_json, embed_all, index_all, open_engine, run_ingest
 
@@ -50,9 +48,6 @@ def search_cmd(ctx: click.Context, query: str, mode: str, k: int, offset: int, a
     """Search by meaning and keyword: "phrases", author:, cat:, year:2020..2023, since:, until:, -term."""
     from ..search import search
 
-    if not query.strip():
-        raise UsageError('the query is empty; give words, a "phrase" or a filter, e.g. paperscope search '
-                         '"graph neural networks" or paperscope search "cat:cs.IR year:2024"')
     result = search(open_engine(ctx), query, k, mode, offset)
     if as_json:
         echo_json({"query": query, "mode": mode, "total": result.total, "offset": offset,
