@@ -87,11 +87,22 @@ def cos_only_complete(depth: int, w: float, how: str) -> Fuse:
     return fuse
 
 
+def rank_convex(depth: int, w: float) -> Fuse:
+    """Rank-based convex combination: each model's complete scores turned into ranks over the union (0..1)."""
+    def fuse(q: dict[str, Any]) -> dict[str, float]:
+        union, b, c = _complete(q, depth)
+        n = max(len(union) - 1, 1)
+        rb = 1 - np.argsort(np.argsort(-b, kind="stable"), kind="stable") / n
+        rc = 1 - np.argsort(np.argsort(-c, kind="stable"), kind="stable") / n
+        return dict(zip(union, ((1 - w) * rb + w * rc).tolist()))
+    return fuse
+
+
 def variants() -> dict[str, Fuse]:
     out: dict[str, Fuse] = {}
-    for depth in (100, 200, 300):
+    for depth in (100, 150, 200, 300):
         out[f"RRF k=60 d={depth}"] = rrf(depth)
-    for depth in (100, 200):
+    for depth in (100, 150, 200):
         for w in (0.45,):
             out[f"minmax lists w={w} d={depth} (old default)"] = minmax_lists(depth, w)
     for depth in (150, 200, 300):
@@ -99,9 +110,12 @@ def variants() -> dict[str, Fuse]:
             for w in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
                 out[f"complete {how} w={w} d={depth}"] = complete(depth, w, how)
     for how in ("minmax", "z"):
-        for w0 in (0.45, 0.5, 0.55):
-            for slope in (-0.1, -0.05, 0.05, 0.1):
-                out[f"complete {how} w={w0}{slope:+} log2(n/8) d=200"] = complete(200, by_length(w0, slope), how)
+        for w0 in (0.4, 0.45, 0.5):
+            for slope in (-0.1, 0.1):
+                out[f"complete {how} w={w0}{slope:+} log2(n/8) d=150"] = complete(150, by_length(w0, slope), how)
+    for w in (0.4, 0.5, 0.6):
+        out[f"rank-convex w={w} d=150"] = rank_convex(150, w)
+        out[f"complete max w={w} d=150"] = complete(150, w, "max")
     for how in ("minmax", "z"):
         for w in (0.35, 0.4, 0.45, 0.5, 0.55):
             out[f"cos-complete {how} w={w} d=150"] = cos_only_complete(150, w, how)
