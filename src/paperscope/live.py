@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -127,6 +128,7 @@ class LiveEngine(Engine):
     # --- following the pointer ------------------------------------------------------------------------
     def refresh(self) -> None:
         """Start loading a newer generation in the background if the pointer moved; clean up old ones."""
+        self._check_mapped()
         now = generations.stamp(self.root)
         if now != self._stamp:
             with self._switch:
@@ -140,6 +142,23 @@ class LiveEngine(Engine):
         elif self._collect_due and time.monotonic() >= self._collect_due:
             self._collect_due = 0.0
             threading.Thread(target=self._collect, name="paperscope-collect", daemon=True).start()
+
+    def _check_mapped(self) -> None:
+        """One stat: a memory-mapped vector file cut short under a running server would kill it on the next
+        read (SIGBUS); answer `index_damaged` instead until a new generation goes live."""
+        state = self._state
+        if state is None or not len(state.vectors):
+            return
+        file = state.vectors.path / "vectors.f16"
+        try:
+            size = os.stat(file).st_size
+        except OSError:
+            size = -1
+        if size < len(state.vectors) * 2 * state.vectors.dim:
+            self._error = IndexDamagedError(f"the vector index file {file} was truncated while in use; "
+                                            "run `paperscope index --rebuild`")
+            self._state = None
+            log.error("%s", self._error)
 
     def _load_guarded(self) -> None:
         try:
