@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +18,24 @@ from paperscope.text import parse_query
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.fixture(params=["faiss", "milvus"])
+def backend_settings(request, settings, tmp_path):
+    """The same tests over each vector backend: faiss files, and a real Milvus Lite file under tmp."""
+    if request.param == "milvus":
+        return dataclasses.replace(settings, vector_backend="milvus", milvus_uri=str(tmp_path / "milvus.db"))
+    return settings
+
+
 @pytest.fixture
-def engine(settings, store, fake_embedder):
+def engine(backend_settings, store, fake_embedder):
+    settings = backend_settings
     ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     ingest(store, settings, "file", SourceOptions(path=DATA / "papers.csv"))
     embed_papers(store, fake_embedder)
     update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
-    return open_engine(store, settings, fake_embedder)
+    engine = open_engine(store, settings, fake_embedder)
+    yield engine
+    getattr(engine.vectors, "close", lambda: None)()
 
 
 def test_keyword_search_finds_stemmed_words_and_highlights(engine):
@@ -106,7 +118,8 @@ def test_similar_excludes_itself_and_honours_negatives_and_filters(engine):
     assert all("hep-ph" in h.paper.categories for h in filtered)
 
 
-def test_incremental_update_and_new_version_reindexes(engine, settings, store, fake_embedder):
+def test_incremental_update_and_new_version_reindexes(engine, backend_settings, store, fake_embedder):
+    settings = backend_settings
     store.upsert_papers([Paper(id="local:new", title="Quark gluon plasma thermometry", abstract="Thermometry.")])
     assert embed_papers(store, fake_embedder) == 1
     counts = update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)

@@ -63,6 +63,15 @@ class Settings:
     smtp_user: str = _s("", "SMTP login (empty: no authentication)")
     smtp_password: str = _s("", "SMTP password")
     mail_from: str = _s("paperscope <paperscope@localhost>", "From: address of digests")
+    vector_backend: str = _s("faiss", "where vectors live: 'faiss' (files in the data dir) or 'milvus' "
+                                      "(see milvus_uri; needs paperscope[milvus])", ("faiss", "milvus"))
+    milvus_uri: str = _s("", "Milvus for vector_backend=milvus: a file path ending in .db = Milvus Lite (relative "
+                             "to the data dir; empty: index/milvus.db), http://host:19530 = a server or cluster")
+    ray_address: str = _s("", "embedding fan-out: empty = in this process; 'local' = start a local Ray runtime; "
+                              "ray://host:10001 or host:6379 = a Ray cluster (needs paperscope[ray])")
+    ray_workers: int = _s(0, "Ray embedding workers (one model copy each); 0 = one per CPU Ray reports")
+    log_format: str = _s("text", "log lines: 'text' or 'json' (one JSON object a line, for log collectors)",
+                         ("text", "json"))
 
     @property
     def db_path(self) -> Path:

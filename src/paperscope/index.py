@@ -435,7 +435,7 @@ class VectorIndex:
 
     def mask(self, filters: Filters, author_ids: Sequence[str] | None = None) -> np.ndarray | None:
         """Rows admitted by the filters (None: all rows), computed before any candidate search."""
-        if not filters:
+        if not filters and author_ids is None:
             return None
         keep = np.ones(len(self), bool)
         if filters.since:
@@ -470,6 +470,14 @@ class VectorIndex:
         """A stored paper's vector as float32, or None."""
         row = self.rows.get(paper_id)
         return None if row is None else np.asarray(self.vectors[row], np.float32)
+
+    def vectors_of(self, ids: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """The stored vectors of those ids that have one (float32, in the given order), and those ids."""
+        have = [i for i in dict.fromkeys(ids) if i in self.rows]
+        if not have:
+            return np.zeros((0, self.dim), np.float32), []
+        rows = np.array([self.rows[i] for i in have])
+        return np.asarray(self.vectors[rows], np.float32), have
 
     def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None,
                exclude: Sequence[str] = ()) -> list[tuple[str, float]]:

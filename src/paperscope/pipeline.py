@@ -172,21 +172,24 @@ def _update_generation(
     import numpy as np
 
     from .generations import writing
-    from .index import KeywordIndex, VectorIndex, keyword_last_seq, vector_last_seq
+    from .index import KeywordIndex, keyword_last_seq
+    from .vector_backend import drop_milvus_vectors, open_vector_index, vector_progress
 
     kw_rel, vec_rel = (p.name for p in settings.index_paths(name))
+    if rebuild:
+        drop_milvus_vectors(settings, name, dim)
     model_id = store.model_id(name, dim)
     counts = {"keyword": 0, "vectors": 0}
     with writing(settings.home / "index") as gen:
         live = gen.base.path if gen.base is not None and not rebuild else None
         seq = keyword_last_seq(live / kw_rel) if live else 0
-        vec_seq = vector_last_seq(live / vec_rel) if live else 0
+        vec_seq = vector_progress(settings, name, dim, live / vec_rel if live else None)
         total = store.max_seq() - seq + store.count_embeddings_since(model_id, vec_seq)
         if live is not None and total <= 0:
             return counts
         path = gen.start(copy_live=live is not None)
         keyword = KeywordIndex(path / kw_rel)
-        vectors = VectorIndex.open(path / vec_rel, name, dim)
+        vectors = open_vector_index(settings, name, dim, path / vec_rel)  # Milvus: outside the generation
         while True:
             changed = store.papers_changed_since(seq, chunk)
             if not changed:

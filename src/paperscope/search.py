@@ -12,11 +12,12 @@ import numpy as np
 from .config import Settings
 from .embed import Embedder, load_query_embedder
 from .errors import BadQueryError, NotFoundError, UsageError
-from .index import KeywordIndex, VectorIndex
+from .index import KeywordIndex
 from .models import Filters, Hit, ParsedQuery, SearchResult
 from .rank import convex_fusion, rrf, top
 from .store import Store
 from .text import highlight, is_blank, parse_query
+from .vector_backend import VectorIndexLike, open_vector_index
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -28,7 +29,7 @@ class Engine:
     store: Store
     settings: Settings
     keyword: KeywordIndex
-    vectors: VectorIndex
+    vectors: VectorIndexLike
     _embedder: Embedder | None = None
     generation: Any = None  # the index generation held open (generations.Generation) while this engine lives
 
@@ -63,8 +64,8 @@ def open_engine(store: Store, settings: Settings, embedder: Embedder | None = No
     name, dim = model_identity(settings, embedder)
     kw_rel, vec_rel = (p.name for p in settings.index_paths(name))
     gen = ensure_live(settings.home / "index", lambda path: KeywordIndex(path / kw_rel).upsert([], 0))
-    return Engine(store, settings, KeywordIndex(gen.path / kw_rel), VectorIndex.open(gen.path / vec_rel, name, dim),
-                  embedder, generation=gen)
+    vectors = open_vector_index(settings, name, dim, gen.path / vec_rel)
+    return Engine(store, settings, KeywordIndex(gen.path / kw_rel), vectors, embedder, generation=gen)
 
 
 def _author_ids(engine: Engine, filters: Filters) -> list[str] | None:
