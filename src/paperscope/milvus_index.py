@@ -8,6 +8,7 @@ small meta collection so updates stay incremental.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -55,6 +56,8 @@ def collection_name(model: str, dim: int) -> str:
 def connect(uri: str) -> Any:
     """A MilvusClient; a Lite file held by another process or an unreachable server gets a clear error."""
     pm = _pymilvus()
+    for noisy in ("pymilvus", "milvus_lite", "grpc._server"):  # their errors reach the user as StoreError
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     try:
         return pm.MilvusClient(uri)
     except pm.exceptions.MilvusException as exc:
@@ -67,8 +70,10 @@ def connect(uri: str) -> Any:
 
 
 def _literal(values: Sequence[str]) -> str:
-    """A Milvus list literal of strings; json escaping keeps quotes and backslashes inside the strings."""
-    return json.dumps([str(v) for v in values], ensure_ascii=False)
+    """A Milvus list literal of strings: json escaping keeps quotes and backslashes inside the strings;
+    control characters (which no stored id or category holds, and Milvus cannot escape) are dropped."""
+    clean = ["".join(c for c in str(v) if c >= " " and c != "\x7f") for v in values]
+    return json.dumps(clean, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -188,8 +193,12 @@ class MilvusVectorIndex:
         return len(self) * self.dim * 4
 
     def close(self) -> None:
-        """Release the client (Milvus Lite lets the next process open the file)."""
+        """Release the client and, for Milvus Lite, this process's hold on the file (another may open it)."""
         self.client.close()
+        if Path(self.uri).suffix == ".db":
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.uri)
 
     def drop(self) -> None:
         """Delete this model's collection and its progress (for a full rebuild)."""

@@ -122,10 +122,30 @@ def embed_all(ctx: click.Context) -> int:
     store = open_store(ctx)
     if settings.model in ("default", "all-MiniLM-L6-v2") and not store.count_to_embed(store.model_id(*model_identity(settings))):
         return 0  # nothing to embed: do not load the model (a no-op update stays well under a second)
+    if settings.ray_address:
+        return _embed_on_ray(ctx, settings)
     embedder = load_embedder(settings.model, settings.embed_threads)
     progress = bar(f"embed ({embedder.name})")
     try:
         return embed_papers(open_store(ctx), embedder, settings.embed_batch, progress_fn(progress))
+    finally:
+        progress.close()
+
+
+def _embed_on_ray(ctx: click.Context, settings: Settings) -> int:
+    """`embed_all` with `ray_address` set: batches become Ray tasks; the same progress bar."""
+    from ..embed import model_identity
+    from ..fanout import RaySession, embed_papers_ray
+
+    def started(session: RaySession) -> None:
+        where = session.session_dir or session.address
+        click.echo(f"embedding on Ray ({session.address}, {session.workers} worker(s), session {where})", err=True)
+
+    name, dim = model_identity(settings)
+    progress = bar(f"embed on Ray ({name})")
+    try:
+        return embed_papers_ray(open_store(ctx), settings, name, dim, settings.embed_batch, progress_fn(progress),
+                                started)
     finally:
         progress.close()
 
