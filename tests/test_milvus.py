@@ -117,7 +117,7 @@ def test_hostile_filter_values_stay_strings(tmp_path):
     idx = MilvusVectorIndex.open(str(tmp_path / "m.db"), "m", 8)
     papers = _papers(8)
     idx.upsert([p.id for p in papers], _unit(rng, 8, 8), papers, 1)
-    for evil in ['cs.IR"] or id != "', "x\\\"] or true or [\"", "é\x00"]:
+    for evil in ["", 'cs.IR"] or id != "', "x\\\"] or true or [\"", "é\x00"]:
         mask = idx.mask(Filters(categories=(evil,)), [evil])
         assert idx.search(np.ones(8, np.float32), 10, mask) == []
     idx.close()

@@ -135,9 +135,11 @@ class MilvusVectorIndex:
                 raise StoreError(f"paper id {pid[:40]!r}… is longer than {MAX_ID} characters; Milvus cannot key it")
             rows.append({"id": pid, "vector": np.asarray(vectors[i], np.float32).tolist(),
                          "day": day_number(papers[i].published),
-                         "cats": [c[:MAX_CAT] for c in papers[i].categories[:MAX_CATS]]})
+                         **{f"cat{j}": c[:MAX_CAT] for j, c in enumerate(_cats(papers[i]))}})
         for start in range(0, len(rows), UPSERT_BATCH):
             self._call("upsert", self.collection, rows[start:start + UPSERT_BATCH])
+        if self.lite:  # Lite brute-forces unsealed rows in Python (1.5 s a query at 5k rows): seal and index them
+            self._call("flush", self.collection)
         self._call("upsert", META, [{"key": self.collection, "last_seq": int(last_seq), "model": self.model[:250],
                                      "v": [0.0, 0.0]}])
         self.last_seq = last_seq
@@ -149,8 +151,9 @@ class MilvusVectorIndex:
             parts.append(f"day >= {day_number(filters.since)}")
         if filters.until:
             parts.append(f"day <= {day_number(filters.until)} and day != {NO_DAY}")
-        if filters.categories:
-            parts.append(f"ARRAY_CONTAINS_ANY(cats, {_literal(filters.categories)})")
+        if filters.categories:  # an empty slot is "", which no asked-for category may match
+            wanted = _literal([c for c in filters.categories if c] or ["#" * (MAX_CAT + 1)])
+            parts.append(" or ".join(f"cat{j} in {wanted}" for j in range(MAX_CATS)))
         if author_ids is not None:
             parts.append(f"id in {_literal(author_ids)}")
         return MilvusFilter(" and ".join(f"({p})" for p in parts)) if parts else None
@@ -192,10 +195,15 @@ class MilvusVectorIndex:
             return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
         return len(self) * self.dim * 4
 
+    @property
+    def lite(self) -> bool:
+        """A Milvus Lite file rather than a server (a server seals and indexes on its own)."""
+        return Path(self.uri).suffix == ".db" and not self.uri.startswith(("http", "tcp", "grpc", "unix"))
+
     def close(self) -> None:
         """Release the client and, for Milvus Lite, this process's hold on the file (another may open it)."""
         self.client.close()
-        if Path(self.uri).suffix == ".db":
+        if self.lite:
             from milvus_lite.server_manager import server_manager_instance
 
             server_manager_instance.release_server(self.uri)
@@ -207,6 +215,12 @@ class MilvusVectorIndex:
         _create(self.client, self.collection, self.dim, self.model)
         self._call("load_collection", self.collection)
         self.last_seq = 0
+
+
+def _cats(paper: Paper) -> list[str]:
+    """Exactly MAX_CATS category slots, empty strings past the paper's own (no category is empty)."""
+    cats = [c for c in paper.categories if c][:MAX_CATS]
+    return cats + [""] * (MAX_CATS - len(cats))
 
 
 def _ensure_meta(client: Any) -> None:
@@ -232,8 +246,12 @@ def _create(client: Any, name: str, dim: int, model: str) -> None:
     schema.add_field("id", pm.DataType.VARCHAR, is_primary=True, max_length=MAX_ID)
     schema.add_field("vector", pm.DataType.FLOAT_VECTOR, dim=dim)
     schema.add_field("day", pm.DataType.INT32)
-    schema.add_field("cats", pm.DataType.ARRAY, element_type=pm.DataType.VARCHAR, max_capacity=MAX_CATS,
-                     max_length=MAX_CAT)
+    # categories as MAX_CATS plain fields, not an ARRAY: `cat0 in [...] or …` runs on scalar indexes
+    # (Milvus Lite evaluated ARRAY_CONTAINS_ANY row by row in Python: 10x slower at 20k rows)
+    for j in range(MAX_CATS):
+        schema.add_field(f"cat{j}", pm.DataType.VARCHAR, max_length=MAX_CAT)
     params = client.prepare_index_params()
     params.add_index("vector", index_type="HNSW", metric_type="IP", params={"M": 16, "efConstruction": 200})
+    for field in ("day", *(f"cat{j}" for j in range(MAX_CATS))):
+        params.add_index(field, index_type="INVERTED")
     client.create_collection(name, schema=schema, index_params=params)
