@@ -30,6 +30,10 @@ class OutboxRows(UserRows):
         return self.conn.execute(
             "SELECT id, user_id, message, attempts FROM digest_outbox WHERE status = 'pending' ORDER BY id").fetchall()
 
+    def count_pending_digests(self) -> int:
+        """How many composed digests wait to be sent (the outbox backlog a monitor watches)."""
+        return int(self.conn.execute("SELECT count(*) FROM digest_outbox WHERE status = 'pending'").fetchone()[0])
+
     def digest_result(self, outbox_id: int, error: str | None, at: str) -> None:
         """Record a send attempt: sent, or the error to retry after."""
         with self.store.transaction():

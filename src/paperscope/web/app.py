@@ -72,7 +72,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     from starlette.middleware.sessions import SessionMiddleware
 
     from ..auth import secret_key
-    from . import accounts, api, pages
+    from ..logs import configure
+    from . import accounts, api, ops, pages
+
+    configure(settings.log_format)
 
     app = FastAPI(title="paperscope", version=__version__,
                   description="Search, daily and trending papers of a self-hosted paperscope instance. "
@@ -84,6 +87,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=secret_key(settings.home), session_cookie="paperscope",
                        max_age=30 * 24 * 3600, same_site="lax", https_only=settings.base_url.startswith("https://"))
     app.add_middleware(PinGeneration, engine=app.state.engine)
+    ops.install(app)
     app.include_router(api.router)
     app.include_router(accounts.api)
     app.include_router(pages.router)
@@ -124,12 +128,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
 
     import uvicorn
 
+    # paperscope.logs formats every line (text or JSON) and writes the access log itself
+    quiet: dict[str, Any] = {"log_level": "warning", "log_config": None, "access_log": False}
     if workers > 1:
         export_home(settings.home)
-        uvicorn.run("paperscope.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+        uvicorn.run("paperscope.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, **quiet)
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, **quiet)
 
 
 def app_from_env() -> FastAPI:
