@@ -20,8 +20,9 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -197,14 +198,14 @@ def ray_throughput(n: int, out_dir: Path) -> dict[str, Any]:
         marks: dict[str, float] = {}
         done = [0]
 
-        def progress(k: int, total: int) -> None:
+        def progress(k: int, total: int, marks: dict[str, float] = marks, done: list[int] = done) -> None:
             done[0] += k
             if "first" not in marks:
                 marks["first"], marks["first_n"] = time.perf_counter(), done[0]
 
         began = time.perf_counter()
         embed_papers_ray(store, settings, "all-MiniLM-L6-v2", DIM, 16, progress,
-                         lambda s: marks.setdefault("started", time.perf_counter()))
+                         lambda s, marks=marks: marks.setdefault("started", time.perf_counter()))
         ended = time.perf_counter()
         steady = (n - marks["first_n"]) / (ended - marks["first"]) if ended > marks["first"] else float("nan")
         results[f"Ray local, {workers} worker(s)"] = {
@@ -236,8 +237,10 @@ def main() -> None:
                                                      f"{os.getloadavg()[0]:.1f} at start)"}
     if not args.skip_vectors:
         result["vectors"] = {"papers": args.papers, "dim": DIM, "queries": args.queries,
-                             "filter": dataclasses.asdict(FILTER), **vector_backends(args.papers, args.queries, out_dir, args.milvus_queries,
-                                                 args.milvus_papers)}
+                             "filter": dataclasses.asdict(FILTER),
+                             **vector_backends(args.papers, args.queries, out_dir, args.milvus_queries,
+                                               args.milvus_papers)}
+        result_path.write_text(json.dumps(result, indent=2) + "\n")  # kept even if the Ray part fails
     if not args.skip_ray:
         result["ray_embedding"] = ray_throughput(args.ray_papers, out_dir)
     result_path.write_text(json.dumps(result, indent=2) + "\n")

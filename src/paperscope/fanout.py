@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ def embed_papers_ray(store: Store, settings: Settings, name: str, dim: int, batc
 
         def commit(rows: list[tuple[str, int, str]], blobs: list[bytes | None]) -> None:
             nonlocal done
-            store.save_embeddings(model_id, [(pid, seq, h, b) for (pid, seq, h), b in zip(rows, blobs)])
+            store.save_embeddings(model_id, [(pid, seq, h, b) for (pid, seq, h), b in zip(rows, blobs, strict=True)])
             done += len(rows)
             if on_progress:
                 on_progress(len(rows), max(total, done))
@@ -109,22 +110,22 @@ def embed_papers_ray(store: Store, settings: Settings, name: str, dim: int, batc
                 cursor = rows[-1][1]
                 texts = [paper_text(title, abstract) for _, _, title, abstract, _ in rows]
                 hashes = [hashlib.sha1(t.encode("utf-8")).hexdigest()[:16] for t in texts]
-                stale = [(r[0], r[1], h) for r, h in zip(rows, hashes) if r[4] != h]
-                same = [(r[0], r[1], h) for r, h in zip(rows, hashes) if r[4] == h]
+                stale = [(r[0], r[1], h) for r, h in zip(rows, hashes, strict=True) if r[4] != h]
+                same = [(r[0], r[1], h) for r, h in zip(rows, hashes, strict=True) if r[4] == h]
                 if same:  # text unchanged since its vector was made: only the change number moves
                     commit(same, [None] * len(same))
                 if stale:
-                    todo = [texts[i] for i, (r, h) in enumerate(zip(rows, hashes)) if r[4] != h]
+                    todo = [texts[i] for i, (r, h) in enumerate(zip(rows, hashes, strict=True)) if r[4] != h]
                     pending[workers[turn % len(workers)].embed.remote(todo)] = stale
                     turn += 1
             if not pending:
                 break
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
-                rows = pending.pop(ref)
+                finished = pending.pop(ref)
                 vectors = ray.get(ref)
-                commit(rows, [v.tobytes() for v in vectors])
-                embedded += len(rows)
+                commit(finished, [v.tobytes() for v in vectors])
+                embedded += len(finished)
         return embedded
     finally:
         if session.started_here:

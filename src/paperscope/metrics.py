@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 SEARCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -75,7 +75,7 @@ class Histogram:
         """Exposition lines (buckets are cumulative, as Prometheus expects)."""
         yield f"# HELP {self.name} {self.help}"
         yield f"# TYPE {self.name} histogram"
-        for bound, count in zip(self.buckets, self.counts):
+        for bound, count in zip(self.buckets, self.counts, strict=True):
             yield f'{self.name}_bucket{{le="{_num(bound)}"}} {count}'
         yield f'{self.name}_bucket{{le="+Inf"}} {self.n}'
         yield f"{self.name}_sum {_num(self.total)}"

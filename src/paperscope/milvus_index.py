@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +97,7 @@ class MilvusVectorIndex:
     ef: int = 256
 
     @classmethod
-    def open(cls, uri: str, model: str, dim: int) -> "MilvusVectorIndex":
+    def open(cls, uri: str, model: str, dim: int) -> MilvusVectorIndex:
         """Open (or create) this model's collection; a collection of another dimension is an error."""
         client = connect(uri)
         name = collection_name(model, dim)
@@ -192,7 +193,9 @@ class MilvusVectorIndex:
         """Bytes on disk for Milvus Lite; for a server, the raw float vectors it holds (an estimate)."""
         path = Path(self.uri)
         if path.exists():
-            return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
+            if path.is_dir():
+                return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            return path.stat().st_size
         return len(self) * self.dim * 4
 
     @property

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -37,12 +38,14 @@ def readyz(request: Request) -> JSONResponse:
     engine = request.app.state.engine
     checks = {
         "database": _check(lambda: {"changes": locked(request, engine.store.max_seq)}),
-        "keyword_index": _check(lambda: {"documents": int(locked(request, lambda: engine.keyword.index.searcher().num_docs))}),
+        "keyword_index": _check(lambda: {"documents": int(locked(request,
+                                                                  lambda: engine.keyword.index.searcher().num_docs))}),
         "vector_index": _check(lambda: {"vectors": locked(request, len, engine.vectors),
                                         "backend": type(engine.vectors).__name__}),
     }
     ready = all(c["ok"] for c in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                        status_code=200 if ready else 503)
 
 
 def _catalogue_gauges(request: Request) -> list[str]:
@@ -55,10 +58,12 @@ def _catalogue_gauges(request: Request) -> list[str]:
                 "outbox": engine.store.users.count_pending_digests()}
 
     got = locked(request, read)
-    now = datetime.now(timezone.utc)
-    lag = {(("source", src),): max(0.0, (now - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds())
-           for src, at in got["runs"].items() if at}
-    generation = {(("index", "keyword"),): got["keyword"], (("index", "vectors"),): got["vectors"]}
+    now = datetime.now(UTC)
+    lag: dict[tuple[tuple[str, str], ...], float] = {
+        (("source", str(src)),): max(0.0, (now - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds())
+        for src, at in got["runs"].items() if at}
+    generation: dict[tuple[tuple[str, str], ...], float] = {(("index", "keyword"),): float(got["keyword"]),
+                                                            (("index", "vectors"),): float(got["vectors"])}
     return [
         *gauge_lines("paperscope_store_changes", "The store's change counter (every paper write bumps it)",
                      {(): got["seq"]}),
