@@ -21,9 +21,10 @@ from . import generations
 from .config import Settings
 from .embed import Embedder, model_identity
 from .errors import IndexDamagedError
-from .index import KeywordIndex, VectorIndex
+from .index import KeywordIndex
 from .search import Engine
 from .store import Store
+from .vector_backend import VectorIndexLike, open_vector_index
 
 log = logging.getLogger("paperscope.live")
 
@@ -34,7 +35,7 @@ class Loaded:
 
     generation: generations.Generation
     keyword: KeywordIndex
-    vectors: VectorIndex
+    vectors: VectorIndexLike
 
 
 _REQUEST: contextvars.ContextVar[tuple[int, Loaded] | None] = contextvars.ContextVar("paperscope_gen", default=None)
@@ -86,7 +87,7 @@ class LiveEngine(Engine):
         return self._loaded().keyword
 
     @property  # type: ignore[override]
-    def vectors(self) -> VectorIndex:
+    def vectors(self) -> VectorIndexLike:
         """The vector index of the generation this request started with."""
         return self._loaded().vectors
 
@@ -170,9 +171,9 @@ class LiveEngine(Engine):
         before = generations.stamp(self.root)
         try:
             held = generations.ensure_live(self.root, lambda p: KeywordIndex(p / self.kw_rel).upsert([], 0))
-            vectors = VectorIndex.open(held.path / self.vec_rel, self.name, self.dim)
+            vectors = open_vector_index(self.settings, self.name, self.dim, held.path / self.vec_rel)
             keyword = KeywordIndex(held.path / self.kw_rel)
-            if len(vectors):
+            if hasattr(vectors, "_binary") and len(vectors):
                 vectors._binary()  # build the candidate index now, not in the first request
         except IndexDamagedError as exc:
             self._stamp = before  # retry when the pointer moves again
