@@ -176,6 +176,19 @@ class MilvusVectorIndex:
             return np.zeros((0, self.dim), np.float32), []
         return np.asarray([found[i] for i in have], np.float32), have
 
+    def count(self, mask: MilvusFilter | None = None) -> int:
+        """How many rows the filter expression admits (all rows for None)."""
+        if mask is None:
+            return len(self)
+        rows = self._call("query", self.collection, filter=mask.expr, output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
+
+    def cosines(self, query: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Exact cosine of the query with these papers' stored vectors (papers without one left out)."""
+        matrix, have = self.vectors_of(ids)
+        scores = matrix @ np.asarray(query, np.float32).reshape(-1) if have else []
+        return {pid: float(s) for pid, s in zip(have, scores, strict=True)}
+
     def search(self, query: np.ndarray, k: int, mask: MilvusFilter | None = None,
                exclude: Sequence[str] = ()) -> list[tuple[str, float]]:
         """Top-k (id, cosine) with the filter expression applied inside Milvus's search."""

@@ -91,18 +91,20 @@ def _semantic(engine: Engine, pq: ParsedQuery, depth: int) -> list[tuple[str, fl
     if not pq.text:
         return []
     qvec = engine.embed_query(pq.text)
-    mask = engine.vectors.mask(pq.filters, _author_ids(engine, pq.filters))
+    authors = _author_ids(engine, pq.filters)
+    mask = engine.vectors.mask(pq.filters, authors)
     if not _has_syntax(pq):
         return engine.vectors.search(qvec, depth, mask)
     passing = engine.keyword.count(pq)
     if passing == 0:
         return []
-    if passing <= SYNTAX_MASK_MAX:
-        allowed = np.zeros(len(engine.vectors), bool)
-        rows = engine.vectors.rows
-        allowed[[rows[i] for i in engine.keyword.admitted(pq, limit=passing) if i in rows]] = True
-        return engine.vectors.search(qvec, depth, allowed if mask is None else allowed & mask)
-    admitted_rows = len(engine.vectors) if mask is None else int(mask.sum())
+    if passing <= SYNTAX_MASK_MAX:  # the few papers with the phrase join the filters as an id restriction
+        only = engine.keyword.admitted(pq, limit=passing)
+        if authors is not None:
+            by_author = set(authors)
+            only = [i for i in only if i in by_author]
+        return engine.vectors.search(qvec, depth, engine.vectors.mask(pq.filters, only))
+    admitted_rows = engine.vectors.count(mask)
     m = 2 * depth
     while True:
         found = engine.vectors.search(qvec, min(m, admitted_rows), mask)

@@ -33,6 +33,14 @@ class VectorIndexLike(Protocol):
         """One stored vector, or None."""
         ...
 
+    def count(self, mask: Any = None) -> int:
+        """How many rows the admission lets through (all rows for None)."""
+        ...
+
+    def cosines(self, query: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Exact cosine of the query with these papers' stored vectors (papers without one left out)."""
+        ...
+
     def vectors_of(self, ids: Sequence[str]) -> tuple[np.ndarray, list[str]]:
         """The stored vectors of those ids that have one, and those ids."""
         ...
