@@ -186,7 +186,9 @@ class MilvusVectorIndex:
     def cosines(self, query: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """Exact cosine of the query with these papers' stored vectors (papers without one left out)."""
         matrix, have = self.vectors_of(ids)
-        scores = matrix @ np.asarray(query, np.float32).reshape(-1) if have else []
+        if not have:
+            return {}
+        scores = matrix @ np.asarray(query, np.float32).reshape(-1)
         return {pid: float(s) for pid, s in zip(have, scores, strict=True)}
 
     def search(self, query: np.ndarray, k: int, mask: MilvusFilter | None = None,
