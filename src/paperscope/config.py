@@ -63,6 +63,15 @@ class Settings:
     smtp_user: str = _s("", "SMTP login (empty: no authentication)")
     smtp_password: str = _s("", "SMTP password")
     mail_from: str = _s("paperscope <paperscope@localhost>", "From: address of digests")
+    session_idle_hours: float = _s(168.0, "a session unused this long ends (hours)")
+    session_max_days: float = _s(30.0, "a session ends this long after sign-in, used or not (days)")
+    login_limit: int = _s(5, "failed sign-ins per account per minute before HTTP 429 (the wait doubles each time)")
+    login_address_limit: int = _s(20, "failed sign-ins per client address per minute before HTTP 429")
+    hash_workers: int = _s(1, "password hashes computed at once per worker process (the rest wait their turn)")
+    api_rate: int = _s(120, "API requests per minute per token (HTTP 429 with Retry-After past it)")
+    api_anon_rate: int = _s(0, "anonymous API requests per minute per client address; 0: unlimited")
+    webhook_allow: str = _s("", "comma-separated hosts, addresses or networks (CIDR) webhooks may reach although "
+                                "private or loopback, e.g. '10.1.2.3,hooks.lab.internal'")
 
     @property
     def db_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class _Group(click.Group):
 def main(ctx: click.Context, data_dir: Path | None, debug: bool) -> None:
     """paperscope: a self-hosted research-paper discovery engine."""
     ctx.meta["debug"] = debug
+    os.umask(0o077)  # the database, index files and secret are readable by this user only
     ctx.obj = load_settings(data_dir)
 
 

@@ -21,6 +21,7 @@ from ..errors import (
     IndexDamagedError,
     NotFoundError,
     PaperscopeError,
+    RateLimitError,
     UsageError,
 )
 from ..live import LiveEngine
@@ -32,6 +33,8 @@ log = logging.getLogger("paperscope.web")
 
 def status_of(exc: Exception) -> int:
     """HTTP status for an error of ours."""
+    if isinstance(exc, RateLimitError):
+        return 429
     if isinstance(exc, IndexDamagedError):
         return 503
     if isinstance(exc, NotFoundError):
@@ -69,10 +72,11 @@ class PinGeneration:
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The app with its engine (store + indexes + lazily loaded model) opened once."""
-    from starlette.middleware.sessions import SessionMiddleware
-
-    from ..auth import secret_key
-    from . import accounts, api, pages
+    from . import accounts, admin, api, pages, passwords
+    from .headers import HEADERS, SecurityHeaders
+    from .limits import ApiLimits
+    from .session import SessionMiddleware
+    from ..throttle import FailureLimiter
 
     app = FastAPI(title="paperscope", version=__version__,
                   description="Search, daily and trending papers of a self-hosted paperscope instance. "
@@ -81,26 +85,36 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.globals["version"] = __version__
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.add_middleware(SessionMiddleware, secret_key=secret_key(settings.home), session_cookie="paperscope",
-                       max_age=30 * 24 * 3600, same_site="lax", https_only=settings.base_url.startswith("https://"))
+    https = settings.base_url.startswith("https://")
+    app.state.login_account = FailureLimiter(settings.login_limit)  # failed sign-ins per account
+    app.state.login_address = FailureLimiter(settings.login_address_limit)  # ... and per client address
+    app.add_middleware(ApiLimits, per_token=settings.api_rate, per_address=settings.api_anon_rate)
+    app.add_middleware(SessionMiddleware, store_app=app, idle_hours=settings.session_idle_hours,
+                       max_days=settings.session_max_days, secure=https)
     app.add_middleware(PinGeneration, engine=app.state.engine)
+    app.add_middleware(SecurityHeaders, https=https)  # added last = outermost: every response gets them
     app.include_router(api.router)
     app.include_router(accounts.api)
     app.include_router(pages.router)
     app.include_router(accounts.router)
+    app.include_router(passwords.router)
+    app.include_router(admin.router)
 
-    def respond(request: Request, status: int, message: str, code: str) -> Any:
+    def respond(request: Request, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> Any:
+        headers = {**HEADERS, **(headers or {})}  # also on 500s, which are answered outside the middleware
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": message, "code": code, "status": status}, status_code=status)
+            return JSONResponse({"error": message, "code": code, "status": status}, status_code=status,
+                                headers=headers)
         return app.state.templates.TemplateResponse(
-            request, "error.html", {"status": status, "message": message}, status_code=status)
+            request, "error.html", {"status": status, "message": message}, status_code=status, headers=headers)
 
     @app.exception_handler(PaperscopeError)
     async def paperscope_error(request: Request, exc: PaperscopeError) -> Any:
         status = status_of(exc)
         if status == 500:
             log.error("request failed: %s", exc)
-        return respond(request, status, str(exc), exc.code)
+        extra = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitError) else None
+        return respond(request, status, str(exc), exc.code, extra)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Any:
