@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..auth import authenticate, check_password, hash_password, new_api_token, normalise_email
+from ..auth import authenticate, check_password, hash_password, new_api_token, new_feed_token, normalise_email
 from ..errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
 from ..feeds import atom, json_feed
 from ..library import export, import_file, owned_papers
@@ -218,16 +218,28 @@ def recommendations(request: Request, tag: str | None = Query(None, max_length=6
 
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request) -> HTMLResponse:
-    user = require_user(request)
+    return _settings(request, require_user(request))
+
+
+def _settings(request: Request, user: Any, token: str | None = None, feed: str | None = None) -> HTMLResponse:
+    """The settings page; a new API or feed secret is shown in this one answer and never stored in plain text."""
     store = request.app.state.engine.store
     feed_hints = locked(request, store.users.token_hints, user.id, "feed")
     return render(request, "settings.html", me=user, tags=locked(request, store.users.tags, user.id),
                   searches=locked(request, store.users.saved_searches, user.id),
-                  base=request.app.state.engine.settings.base_url.rstrip("/"), token=request.session.pop("token", None),
-                  feed=request.session.pop("feed", None), feed_hint=feed_hints[0][0] if feed_hints else None,
+                  base=request.app.state.engine.settings.base_url.rstrip("/"), token=token,
+                  feed=feed, feed_hint=feed_hints[0][0] if feed_hints else None,
                   api_hint=locked(request, store.users.api_token_hint, user.id),
                   sessions=locked(request, store.users.session_count, user.id),
                   unsubscribe_links=len(locked(request, store.users.token_hints, user.id, "unsubscribe")))
+
+
+@router.post("/settings/feed", response_class=HTMLResponse)
+def rotate_feed(request: Request, csrf: str = Form("")) -> HTMLResponse:
+    """A new feed secret: its URLs are shown in full in this answer only; the old ones stop working."""
+    check_csrf(request, csrf)
+    user = require_user(request)
+    return _settings(request, user, feed=locked(request, new_feed_token, request.app.state.engine.store, user.id))
 
 
 @router.post("/settings/digest")
@@ -243,12 +255,11 @@ def digest_settings(request: Request, frequency: str = Form(...), size: int = Fo
     return back("/settings")
 
 
-@router.post("/settings/token")
-def api_token(request: Request, csrf: str = Form("")) -> Response:
+@router.post("/settings/token", response_class=HTMLResponse)
+def api_token(request: Request, csrf: str = Form("")) -> HTMLResponse:
     check_csrf(request, csrf)
     user = require_user(request)
-    request.session["token"] = locked(request, new_api_token, request.app.state.engine.store, user.id)
-    return back("/settings")
+    return _settings(request, user, token=locked(request, new_api_token, request.app.state.engine.store, user.id))
 
 
 @router.post("/settings/search")

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..auth import (
     authenticate,
     check_password,
-    new_feed_token,
     new_reset_token,
     normalise_email,
     set_password,
@@ -66,15 +65,6 @@ def end_sessions(request: Request, csrf: str = Form("")) -> Response:
 
 
 # --- tokens -----------------------------------------------------------------------------------------
-
-@router.post("/settings/feed")
-def rotate_feed(request: Request, csrf: str = Form("")) -> Response:
-    """A new feed secret: its URLs are shown in full once; the old ones stop working."""
-    check_csrf(request, csrf)
-    user = require_user(request)
-    request.session["feed"] = locked(request, new_feed_token, request.app.state.engine.store, user.id)
-    return back("/settings")
-
 
 @router.post("/settings/feed/revoke")
 def revoke_feed(request: Request, csrf: str = Form("")) -> Response:
