@@ -8,7 +8,9 @@ from typing import Sequence
 from ..models import Paper
 from .accounts import UserRows, clean_tag
 from .db import now_utc
-from .papers import _from_row, _to_row
+from .papers import _COLUMNS, _from_row, _to_row
+
+_NAMES = [c.strip() for c in _COLUMNS.split(",")]
 
 PRIVATE = "private:"
 
@@ -19,7 +21,8 @@ class PrivateRows(UserRows):
     def save_private(self, user_id: int, paper: Paper, tags: Sequence[str]) -> str:
         """Keep (or refresh) this user's own copy of a record under tags; returns its private id."""
         pid = paper.id if paper.id.startswith(PRIVATE) else PRIVATE + paper.id
-        record = json.dumps(_to_row(Paper(**{**paper.__dict__, "id": pid})), ensure_ascii=False)
+        row = _to_row(Paper(**{**paper.__dict__, "id": pid}))
+        record = json.dumps(dict(zip(_NAMES, row)), ensure_ascii=False)  # by column name: survives new columns
         now = now_utc()
         with self.store.transaction():
             self.conn.execute("INSERT INTO private_papers VALUES (?, ?, ?, ?) ON CONFLICT (user_id, id)"
@@ -42,7 +45,7 @@ class PrivateRows(UserRows):
         """This user's private records by id (all of them, or these)."""
         rows = self.conn.execute("SELECT id, record FROM private_papers WHERE user_id = ?", (user_id,)).fetchall()
         wanted = None if ids is None else set(ids)
-        return {i: _from_row(json.loads(r)) for i, r in rows if wanted is None or i in wanted}
+        return {i: _from_row([json.loads(r).get(c) for c in _NAMES]) for i, r in rows if wanted is None or i in wanted}
 
     def private_tags(self, user_id: int) -> list[tuple[str, int]]:
         """(tag, count) over this user's private records."""
