@@ -52,7 +52,9 @@ def _allowed(host: str, addr: Address, allow: str) -> bool:
 def _forbidden(addr: Address) -> str | None:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
         addr = addr.ipv4_mapped
+    unique_local = isinstance(addr, ipaddress.IPv6Address) and addr in ipaddress.ip_network("fc00::/7")
     for name, bad in (("loopback", addr.is_loopback), ("link-local", addr.is_link_local),
+                      ("unique-local", unique_local),
                       ("multicast", addr.is_multicast), ("unspecified", addr.is_unspecified),
                       ("private", addr.is_private), ("reserved", addr.is_reserved),
                       ("not globally routable", not addr.is_global)):

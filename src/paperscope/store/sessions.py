@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from ..models import User
@@ -49,10 +50,11 @@ class SessionRows(UserRows):
             return self.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount
 
     def sessions_purge(self, idle_before: float, created_before: float) -> int:
-        """Delete sessions past their idle or absolute limit."""
+        """Delete sessions past their idle or absolute limit, and anonymous form sessions unused for a day."""
         with self.store.transaction():
-            return self.conn.execute("DELETE FROM sessions WHERE seen_at < ? OR created_at < ?",
-                                     (idle_before, created_before)).rowcount
+            return self.conn.execute("DELETE FROM sessions WHERE seen_at < ? OR created_at < ?"
+                                     " OR (user_id IS NULL AND seen_at < ?)",
+                                     (idle_before, created_before, time.time() - 86400)).rowcount
 
     def session_count(self, user_id: int) -> int:
         """How many live sessions a user has (shown on the settings page)."""
