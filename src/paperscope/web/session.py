@@ -73,7 +73,7 @@ class SessionMiddleware:
         seen = loaded[3] if loaded else 0.0
 
         async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and (id_hash is not None or session):
                 header = await run_in_threadpool(self._store, id_hash, session, seen)
                 if header:
                     message.setdefault("headers", [])
