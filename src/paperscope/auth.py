@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 from .errors import AuthError, UsageError
 from .models import User
@@ -16,7 +14,6 @@ from .store.accounts import sha256_hex
 
 MIN_PASSWORD = 8
 RESET_LIFETIME = timedelta(hours=1)
-Guard = Callable[[], AbstractContextManager[object]]
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()
 
@@ -73,37 +70,29 @@ def normalise_email(email: str) -> str:
         raise UsageError(f"{email.strip()[:80]!r} is not a valid email address: {exc}") from None
 
 
-def authenticate(store: Store, email: str, password: str, guard: Guard = nullcontext, workers: int = 1) -> User:
-    """The account for these credentials, or AuthError (same message whichever part is wrong).
-
-    `guard` wraps each store access (e.g. the web app's engine lock); the hash itself runs outside it.
-    """
-    with guard():
-        user = store.users.by_email(email)
-        stored = store.users.password_hash(user.id) if user else None
+def authenticate(store: Store, email: str, password: str, workers: int = 1) -> User:
+    """The account for these credentials, or AuthError (same message whichever part is wrong)."""
+    user = store.users.by_email(email)
+    stored = store.users.password_hash(user.id) if user else None
     if not _verify(stored, password, workers) or user is None or stored is None or user.disabled:
         raise AuthError("wrong email or password")
     if _hasher().check_needs_rehash(stored):
-        fresh = hash_password(password, workers)
-        with guard():
-            store.users.set_password_hash(user.id, fresh)
+        store.users.set_password_hash(user.id, hash_password(password, workers))
     return user
 
 
-def verify_password(store: Store, user: User, password: str, guard: Guard = nullcontext, workers: int = 1) -> None:
+def verify_password(store: Store, user: User, password: str, workers: int = 1) -> None:
     """AuthError unless this is the user's current password (for a password change)."""
-    with guard():
-        stored = store.users.password_hash(user.id)
+    stored = store.users.password_hash(user.id)
     if stored is None or not _verify(stored, password, workers):
         raise AuthError("the current password is wrong")
 
 
-def set_password(store: Store, user_id: int, password: str, guard: Guard = nullcontext, workers: int = 1) -> None:
+def set_password(store: Store, user_id: int, password: str, workers: int = 1) -> None:
     """Replace a password and end every session of the account (a stolen cookie stops working)."""
     fresh = hash_password(password, workers)
-    with guard():
-        store.users.set_password_hash(user_id, fresh)
-        store.users.sessions_end_all(user_id)
+    store.users.set_password_hash(user_id, fresh)
+    store.users.sessions_end_all(user_id)
 
 
 def token_hash(token: str) -> str:

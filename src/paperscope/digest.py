@@ -160,24 +160,20 @@ def reset_message(settings: Settings, to: str, link: str) -> bytes:
     return msg.as_bytes()
 
 
-def send_queued(engine: Engine, settings: Settings, outbox_id: int, guard: Callable[[], Any],
+def send_queued(engine: Engine, settings: Settings, outbox_id: int,
                 send: Callable[[Settings, bytes, str], None] = smtp_send) -> bool:
-    """Try one queued mail now (SMTP outside the guard); a failure stays in the outbox for `digest send`."""
+    """Try one queued mail now; a failure stays in the outbox for `digest send` to retry."""
     users = engine.store.users
-    with guard():
-        row = next((r for r in users.pending_digests() if r[0] == outbox_id), None)
-        to = users.get(row[1]).email if row else None
-    if row is None or to is None:
+    row = next((r for r in users.pending_digests() if r[0] == outbox_id), None)
+    if row is None:
         return False
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
-        send(settings, row[2], to)
+        send(settings, row[2], users.get(row[1]).email)
     except (smtplib.SMTPException, OSError) as exc:
-        with guard():
-            users.digest_result(outbox_id, f"{type(exc).__name__}: {exc}", stamp)
+        users.digest_result(outbox_id, f"{type(exc).__name__}: {exc}", stamp)
         return False
-    with guard():
-        users.digest_result(outbox_id, None, stamp)
+    users.digest_result(outbox_id, None, stamp)
     return True
 
 

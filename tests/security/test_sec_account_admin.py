@@ -25,8 +25,8 @@ def test_download_everything_then_delete_the_account(home):
         assert "Owned Private Record" in ada.get(url + "/account/export.bib", timeout=10).text
         thief = requests.Session()
         thief.cookies.set("paperscope", ada.cookies.get("paperscope"))
-        wrong = ada.post(url + "/account/delete", data={"password": "not it at all", "csrf": csrf(ada, url + "/settings")},
-                         timeout=30)
+        wrong = ada.post(url + "/account/delete", timeout=30,
+                         data={"password": "not it at all", "csrf": csrf(ada, url + "/settings")})
         assert wrong.status_code == 401
         ok = ada.post(url + "/account/delete", data={"password": PASSWORD, "csrf": csrf(ada, url + "/settings")},
                       timeout=30)

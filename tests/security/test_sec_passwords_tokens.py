@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from datetime import UTC
 from email import message_from_bytes
 from email.policy import default
 
@@ -68,7 +69,7 @@ def test_reset_by_mail_is_single_use_and_does_not_reveal_accounts(home, mailbox)
 
 
 def test_expired_reset_link_is_refused(home):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from paperscope.auth import new_reset_token
     from paperscope.store import Store
@@ -77,7 +78,7 @@ def test_expired_reset_link_is_refused(home):
         signup(url, "late@example.org")
         store = Store(home / "paperscope.sqlite3")
         user = store.users.by_email("late@example.org")
-        token = new_reset_token(store, user.id, datetime.now(timezone.utc) - timedelta(hours=1, minutes=1))
+        token = new_reset_token(store, user.id, datetime.now(UTC) - timedelta(hours=1, minutes=1))
         store.close()
         assert requests.get(url + f"/password/reset/{token}", timeout=10).status_code == 404
 

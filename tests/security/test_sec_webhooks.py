@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from realserver import csrf, serving, signup
 
-from paperscope.netguard import check_webhook, post_json
 from paperscope.errors import UsageError
+from paperscope.netguard import check_webhook, post_json
 
 INSIDE = ["http://127.0.0.1:8000/hook", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
           "http://[::1]/", "http://localhost/x", "http://0.0.0.0/", "http://[fd00::1]/", "http://192.168.1.1/",
@@ -32,7 +30,8 @@ def test_inside_addresses_are_refused_when_saved(home):
 def test_the_allow_list_admits_a_lab_hook(home, server):
     with serving(home, webhook_allow="127.0.0.1") as url:
         ada = signup(url, "labhook@example.org")
-        r = ada.post(url + "/settings/digest", data={"frequency": "weekly", "size": "5", "webhook": server.url + "/hook",
+        hook = server.url + "/hook"
+        r = ada.post(url + "/settings/digest", data={"frequency": "weekly", "size": "5", "webhook": hook,
                                                      "csrf": csrf(ada, url + "/settings")}, timeout=30)
         assert r.status_code == 200 and server.url + "/hook" in r.text
         r = ada.post(url + "/settings/digest", data={"frequency": "weekly", "size": "5",

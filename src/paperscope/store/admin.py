@@ -28,7 +28,7 @@ class AdminRows(UserRows):
         keys = ("id", "source", "started_at", "finished_at", "status", "added", "updated", "problems", "message")
         out = []
         for r in rows:
-            run = dict(zip(keys, r))
+            run = dict(zip(keys, r, strict=True))
             run["last_problems"] = [f"{rec}: {why}" for rec, why in self.conn.execute(
                 "SELECT record, reason FROM ingest_problems WHERE run_id = ? ORDER BY id DESC LIMIT 5", (r[0],))]
             out.append(run)
@@ -40,4 +40,4 @@ class AdminRows(UserRows):
             "SELECT o.id, u.email, o.created_at, o.attempts, o.last_error FROM digest_outbox o JOIN users u"
             " ON u.id = o.user_id WHERE o.status = 'pending' AND o.last_error IS NOT NULL ORDER BY o.id DESC LIMIT ?",
             (limit,)).fetchall()
-        return [dict(zip(("id", "email", "created_at", "attempts", "last_error"), r)) for r in rows]
+        return [dict(zip(("id", "email", "created_at", "attempts", "last_error"), r, strict=True)) for r in rows]

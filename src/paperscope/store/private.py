@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..models import Paper
 from .accounts import UserRows, clean_tag
@@ -22,7 +22,8 @@ class PrivateRows(UserRows):
         """Keep (or refresh) this user's own copy of a record under tags; returns its private id."""
         pid = paper.id if paper.id.startswith(PRIVATE) else PRIVATE + paper.id
         row = _to_row(Paper(**{**paper.__dict__, "id": pid}))
-        record = json.dumps(dict(zip(_NAMES, row)), ensure_ascii=False)  # by column name: survives new columns
+        # by column name, so a record survives columns added to `papers` later
+        record = json.dumps(dict(zip(_NAMES, row, strict=True)), ensure_ascii=False)
         now = now_utc()
         with self.store.transaction():
             self.conn.execute("INSERT INTO private_papers VALUES (?, ?, ?, ?) ON CONFLICT (user_id, id)"

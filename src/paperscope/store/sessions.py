@@ -19,8 +19,8 @@ class SessionRows(UserRows):
     def session_create(self, id_hash: str, user_id: int | None, data: dict[str, Any], now: float) -> None:
         """Record a new session under the hash of its cookie id."""
         with self.store.transaction():
-            self.conn.execute("INSERT INTO sessions (id_hash, user_id, data, created_at, seen_at) VALUES (?, ?, ?, ?, ?)",
-                              (id_hash, user_id, json.dumps(data), now, now))
+            self.conn.execute("INSERT INTO sessions (id_hash, user_id, data, created_at, seen_at)"
+                              " VALUES (?, ?, ?, ?, ?)", (id_hash, user_id, json.dumps(data), now, now))
 
     def session_get(self, id_hash: str) -> tuple[int | None, dict[str, Any], float, float] | None:
         """(user id, data, created, last seen) of a session, or None when it does not exist (any more)."""

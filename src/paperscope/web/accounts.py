@@ -20,7 +20,7 @@ from ..recommend import recommend
 from ..search import search
 from ..trending import trending
 from .common import client_address, hf_paper, locked, render, signup_mode
-from .session import check_csrf, guard, require_user, sign_in, sign_out
+from .session import check_csrf, require_user, sign_in, sign_out
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["library"])
@@ -63,7 +63,7 @@ def _authenticate(request: Request, email: str, password: str) -> Any:
     keys = _throttled(request, email)
     engine = request.app.state.engine
     try:
-        user = authenticate(engine.store, email, password, lambda: guard(request.app), engine.settings.hash_workers)
+        user = authenticate(engine.store, email, password, engine.settings.hash_workers)
     except AuthError:
         raise _failed(request, keys) from None
     request.app.state.login_account.succeed(keys[0])

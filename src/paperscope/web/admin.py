@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,7 +11,7 @@ from ..auth import new_reset_token
 from ..digest import reset_message, send_queued
 from ..errors import UsageError
 from .common import locked, render, signup_mode
-from .session import check_csrf, guard, require_admin
+from .session import check_csrf, require_admin
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,10 +44,10 @@ def admin_user(request: Request, tasks: BackgroundTasks, user_id: int = Form(...
     elif action == "reset":
         token = locked(request, new_reset_token, engine.store, target.id)
         link = f"{engine.settings.base_url.rstrip('/')}/password/reset/{token}"
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         outbox_id = locked(request, users.queue_mail, target.id, reset_message(engine.settings, target.email, link),
                            stamp)
-        tasks.add_task(send_queued, engine, engine.settings, outbox_id, lambda: guard(request.app))
+        tasks.add_task(send_queued, engine, engine.settings, outbox_id)
         request.session["flash"] = f"A reset link is on its way to {target.email}."
     else:
         raise UsageError("actions are disable, enable, delete, reset, admin and user")

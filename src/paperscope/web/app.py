@@ -72,11 +72,11 @@ class PinGeneration:
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The app with its engine (store + indexes + lazily loaded model) opened once."""
+    from ..throttle import FailureLimiter
     from . import accounts, admin, api, pages, passwords
     from .headers import HEADERS, SecurityHeaders
     from .limits import ApiLimits
     from .session import SessionMiddleware
-    from ..throttle import FailureLimiter
 
     app = FastAPI(title="paperscope", version=__version__,
                   description="Search, daily and trending papers of a self-hosted paperscope instance. "

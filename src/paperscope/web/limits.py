@@ -24,7 +24,7 @@ class ApiLimits:
         auth = headers.get(b"authorization", b"").decode("latin-1")
         if path.startswith("/api/") and auth.lower().startswith("bearer "):
             return "token:" + sha256_hex(auth[7:].strip()), self.per_token
-        if path.startswith("/feeds/") and path.count("/") >= 3 and not path.startswith(("/feeds/daily.", "/feeds/trending.")):
+        if path.startswith("/feeds/") and path.count("/") >= 3:  # /feeds/<token>/…: a private feed
             return "feed:" + sha256_hex(path.split("/")[2]), self.per_token
         if path.startswith("/api/") and self.per_address > 0 and b"cookie" not in headers:
             client = scope.get("client") or ("unknown", 0)

@@ -4,7 +4,7 @@ downloading everything a user owns and deleting the account."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +21,7 @@ from ..digest import reset_message, send_queued
 from ..errors import AuthError, NotFoundError, UsageError
 from ..library import everything, export
 from .common import client_address, locked, render
-from .session import check_csrf, guard, require_user, sign_in, sign_out
+from .session import check_csrf, require_user, sign_in, sign_out
 
 router = APIRouter(include_in_schema=False)
 SENT = ("If an account exists for that address, a link to choose a new password is on its way; "
@@ -31,10 +31,6 @@ SENT = ("If an account exists for that address, a link to choose a new password 
 def back(url: str) -> RedirectResponse:
     """Post/redirect/get."""
     return RedirectResponse(url, status_code=303)
-
-
-def _lock(request: Request):  # type: ignore[no-untyped-def]
-    return lambda: guard(request.app)
 
 
 # --- password change, sessions ---------------------------------------------------------------------
@@ -47,8 +43,8 @@ def change_password(request: Request, current: str = Form(..., max_length=1024),
     user = require_user(request)
     engine = request.app.state.engine
     check_password(password)
-    verify_password(engine.store, user, current, _lock(request), engine.settings.hash_workers)
-    set_password(engine.store, user.id, password, _lock(request), engine.settings.hash_workers)
+    verify_password(engine.store, user, current, engine.settings.hash_workers)
+    set_password(engine.store, user.id, password, engine.settings.hash_workers)
     sign_in(request, user)
     request.session["flash"] = "Password changed; every other session has been signed out."
     return back("/settings")
@@ -118,10 +114,10 @@ def forgot(request: Request, tasks: BackgroundTasks, email: str = Form(..., max_
     if user is not None and not user.disabled:
         token = locked(request, new_reset_token, engine.store, user.id)
         link = f"{engine.settings.base_url.rstrip('/')}/password/reset/{token}"
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         outbox_id = locked(request, engine.store.users.queue_mail, user.id,
                            reset_message(engine.settings, user.email, link), stamp)
-        tasks.add_task(send_queued, engine, engine.settings, outbox_id, _lock(request))
+        tasks.add_task(send_queued, engine, engine.settings, outbox_id)
     return render(request, "password.html", mode="forgot", sent=SENT)
 
 
@@ -141,7 +137,7 @@ def reset(request: Request, token: str, password: str = Form(..., max_length=102
     user = locked(request, engine.store.users.use_token, "reset", token[:100])
     if user is None:
         raise NotFoundError("this reset link is not valid any more; ask for a new one at /password/forgot")
-    set_password(engine.store, user.id, password, _lock(request), engine.settings.hash_workers)
+    set_password(engine.store, user.id, password, engine.settings.hash_workers)
     request.app.state.login_account.succeed("acct:" + user.email.lower())
     sign_in(request, user)
     request.session["flash"] = "Password changed; you are signed in."
@@ -174,7 +170,7 @@ def delete_account(request: Request, password: str = Form(..., max_length=1024),
     user = require_user(request)
     engine = request.app.state.engine
     try:
-        authenticate(engine.store, user.email, password, _lock(request), engine.settings.hash_workers)
+        authenticate(engine.store, user.email, password, engine.settings.hash_workers)
     except AuthError:
         raise AuthError("the password is wrong; the account is unchanged") from None
     locked(request, engine.store.users.delete_user, user.id)

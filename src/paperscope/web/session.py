@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import suppress
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..auth import new_session_id, user_for_token
-from ..errors import AuthError, ForbiddenError
+from ..errors import AuthError, ForbiddenError, NotFoundError
 from ..models import User
 from ..store.accounts import sha256_hex
 
@@ -27,12 +27,6 @@ COOKIE = "paperscope"
 TOUCH_EVERY = 60.0  # seconds between writes of `seen_at` for the idle limit
 _ROTATE = "__rotate__"  # marker: sign_in asks for a fresh id (no session fixation)
 _END = "__end__"  # marker: logout asks for the row to go
-
-
-def guard(app: Any) -> AbstractContextManager[object]:
-    """The engine lock while the app still has one (a connection per thread needs none)."""
-    lock = getattr(app.state, "lock", None)
-    return lock if lock is not None else nullcontext()
 
 
 class Session(dict):  # type: ignore[type-arg]
@@ -59,10 +53,8 @@ class SessionMiddleware:
         cookie = SimpleCookie()
         for name, value in scope.get("headers", ()):
             if name == b"cookie":
-                try:
+                with suppress(Exception):  # a malformed Cookie header: no session
                     cookie.load(value.decode("latin-1"))
-                except Exception:  # a malformed Cookie header: no session
-                    pass
         raw = cookie[COOKIE].value if COOKIE in cookie else ""
         id_hash = sha256_hex(raw) if 20 <= len(raw) <= 100 else None
         loaded = await run_in_threadpool(self._load, id_hash) if id_hash else None
@@ -87,13 +79,12 @@ class SessionMiddleware:
 
     def _load(self, id_hash: str) -> tuple[int | None, dict[str, Any], float, float] | None:
         now = time.time()
-        with guard(self.owner):
-            row = self._users().session_get(id_hash)
-            if row is None:
-                return None
-            if row[3] < now - self.idle or row[2] < now - self.absolute:
-                self._users().session_delete(id_hash)
-                return None
+        row = self._users().session_get(id_hash)
+        if row is None:
+            return None
+        if row[3] < now - self.idle or row[2] < now - self.absolute:
+            self._users().session_delete(id_hash)
+            return None
         return row
 
     def _cookie(self, value: str, max_age: int) -> str:
@@ -107,27 +98,26 @@ class SessionMiddleware:
         end, rotate = session.pop(_END, False), session.pop(_ROTATE, False)
         uid = session.pop("uid", None)
         data = dict(session)
-        with guard(self.owner):
-            if end:
-                if id_hash:
-                    users.session_delete(id_hash)
-                return self._cookie("", 0)
-            if rotate or (id_hash is None and (data or uid is not None)):
-                if id_hash:
-                    users.session_delete(id_hash)
-                raw = new_session_id()
-                users.session_create(sha256_hex(raw), uid, data, now)
-                if uid is not None:
-                    users.sessions_purge(now - self.idle, now - self.absolute)
-                return self._cookie(raw, int(self.absolute))
-            if id_hash is None:
-                return None
-            before = dict(session.initial)
-            before.pop("uid", None)
-            if data != before:
-                users.session_save(id_hash, data, now)
-            elif now - seen > TOUCH_EVERY:
-                users.session_touch(id_hash, now)
+        if end:
+            if id_hash:
+                users.session_delete(id_hash)
+            return self._cookie("", 0)
+        if rotate or (id_hash is None and (data or uid is not None)):
+            if id_hash:
+                users.session_delete(id_hash)
+            raw = new_session_id()
+            users.session_create(sha256_hex(raw), uid, data, now)
+            if uid is not None:
+                users.sessions_purge(now - self.idle, now - self.absolute)
+            return self._cookie(raw, int(self.absolute))
+        if id_hash is None:
+            return None
+        before = dict(session.initial)
+        before.pop("uid", None)
+        if data != before:
+            users.session_save(id_hash, data, now)
+        elif now - seen > TOUCH_EVERY:
+            users.session_touch(id_hash, now)
         return None
 
 
@@ -151,16 +141,14 @@ def current_user(request: Request) -> User | None:
     header = request.headers.get("authorization", "")
     store = request.app.state.engine.store
     if header.lower().startswith("bearer "):
-        with guard(request.app):
-            return user_for_token(store, header[7:])
+        return user_for_token(store, header[7:])
     uid = request.session.get("uid")
     if uid is None or request.session.get(_END):
         return None
-    with guard(request.app):
-        try:
-            user = store.users.get(int(uid))
-        except Exception:
-            return None
+    try:
+        user = store.users.get(int(uid))
+    except (NotFoundError, ValueError, TypeError):
+        return None
     return None if user.disabled else user
 
 
