@@ -32,6 +32,11 @@ class Settings:
     """The one declaration of every setting; build once in the CLI or web app and pass down."""
 
     home: Path = _s(Path(), "data directory (SQLite database and index files); default: the user's data dir")
+    database_url: str = _s("", "empty: the embedded SQLite database in the data dir; postgresql://user:pw@host/db: "
+                               "everything the store holds lives in PostgreSQL (pip install 'paperscope[postgres]')")
+    vector_backend: str = _s("auto", "vector index: 'faiss' (local files), 'pgvector' (HNSW in the database) or "
+                                     "'milvus'; 'auto': pgvector when database_url is set, else faiss",
+                             ("auto", "faiss", "pgvector", "milvus"))
     batch_size: int = _s(500, "records committed per transaction during ingest")
     arxiv_oai_url: str = _s("https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint")
     arxiv_oai_delay: float = _s(3.0, "seconds between OAI-PMH page requests (politeness)")
@@ -125,6 +130,12 @@ def export_home(home: Path) -> None:
     os.environ["PAPERSCOPE_HOME"] = str(home)
 
 
+def export_database_url(url: str) -> None:
+    """Hand the database URL to worker processes started after this (multi-worker `serve` on PostgreSQL)."""
+    if url:
+        os.environ["PAPERSCOPE_DATABASE_URL"] = url
+
+
 def _warn_unknown_env(env: Mapping[str, str], known: Mapping[str, Setting]) -> None:
     """A misspelt `PAPERSCOPE_*` variable would be silently ignored: name the closest real setting."""
     import difflib
@@ -171,4 +182,19 @@ def load_settings(
     for s in SETTINGS:
         if s.choices and values[s.name] not in s.choices:
             raise ConfigError(f"{s.name}={values[s.name]!r}: use one of {', '.join(s.choices)}")
+    _check_backends(values)
     return Settings(**{f.name: values[f.name] for f in fields(Settings)})
+
+
+def _check_backends(values: Mapping[str, Any]) -> None:
+    """A database URL must name PostgreSQL, and pgvector needs one: say so before anything opens."""
+    url = values["database_url"]
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"database_url must start with postgresql:// (or be empty for the embedded SQLite "
+                          f"database), not {url.split('://')[0]!r}")
+    if values["vector_backend"] == "pgvector" and not url:
+        raise ConfigError("vector_backend=pgvector keeps vectors in PostgreSQL: set database_url to a "
+                          "postgresql:// URL, or use vector_backend=faiss")
+    if values["vector_backend"] == "faiss" and url:
+        raise ConfigError("with database_url set, vectors live in the database: use vector_backend=pgvector "
+                          "(or auto, or milvus); faiss files would tie every worker to one data directory")

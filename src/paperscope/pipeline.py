@@ -13,7 +13,7 @@ from .errors import PaperscopeError, StoreError, UsageError
 from .models import Batch, IngestReport, Problem
 from .sources import arxiv_api, arxiv_oai, arxiv_snapshot, files, hf_daily
 from .sources._http import Client
-from .store import Store
+from .backends import AnyStore
 
 if TYPE_CHECKING:
     from .embed import Embedder
@@ -84,7 +84,7 @@ def clean_batch(batch: Batch) -> tuple[Batch, list[Problem]]:
 
 
 def ingest(
-    store: Store,
+    store: AnyStore,
     settings: Settings,
     source: str,
     opts: SourceOptions,
@@ -122,7 +122,7 @@ def ingest(
 # --- embed and index ----------------------------------------------------------------------------
 
 def embed_papers(
-    store: Store, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
+    store: AnyStore, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Embed papers with no vector for this model (or whose text changed); each batch commits on its own."""
     import hashlib
@@ -152,12 +152,14 @@ def embed_papers(
 
 
 def update_indexes(
-    store: Store, settings: Settings, name: str, dim: int, rebuild: bool = False,
+    store: AnyStore, settings: Settings, name: str, dim: int, rebuild: bool = False,
     on_progress: Callable[[int, int], None] | None = None, chunk: int = 5000,
 ) -> dict[str, int]:
     """Bring both indexes up to date in a new generation and publish it (a rebuild starts from empty).
 
     Nothing to do means no new generation (a cheap no-op); a failure leaves the live generation serving."""
+    if settings.database_url:
+        return _update_server(store, settings, name, dim, rebuild)
     try:
         return _update_generation(store, settings, name, dim, rebuild, on_progress, chunk)
     except OSError as exc:  # e.g. ENOSPC: the new generation was abandoned, the live one is untouched
@@ -165,8 +167,18 @@ def update_indexes(
                          "Free disk space, then run `paperscope update` again") from None
 
 
+def _update_server(store: AnyStore, settings: Settings, name: str, dim: int, rebuild: bool) -> dict[str, int]:
+    """On PostgreSQL the database is the index: build the model's HNSW index if missing, record progress
+    (each worker's keyword mirror follows the papers table by itself)."""
+    from .backends import MirroredKeywordIndex, open_vectors
+
+    vectors = open_vectors(store, settings, name, dim)
+    return {"keyword": MirroredKeywordIndex(store).catch_up(rebuild),
+            "vectors": vectors.catch_up(rebuild)}  # type: ignore[attr-defined]
+
+
 def _update_generation(
-    store: Store, settings: Settings, name: str, dim: int, rebuild: bool,
+    store: AnyStore, settings: Settings, name: str, dim: int, rebuild: bool,
     on_progress: Callable[[int, int], None] | None, chunk: int,
 ) -> dict[str, int]:
     import numpy as np

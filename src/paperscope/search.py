@@ -9,13 +9,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .backends import AnyStore, KeywordSearch, VectorIndex, open_keyword, open_vectors
 from .config import Settings
 from .embed import Embedder, load_query_embedder
 from .errors import BadQueryError, NotFoundError, UsageError
-from .index import KeywordIndex, VectorIndex
 from .models import Filters, Hit, ParsedQuery, SearchResult
 from .rank import convex_fusion, rrf, top
-from .store import Store
 from .text import highlight, is_blank, parse_query
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -25,9 +24,9 @@ MODES = ("hybrid", "keyword", "semantic")
 class Engine:
     """The open store and indexes of one data directory, built once by the CLI or the web app."""
 
-    store: Store
+    store: AnyStore
     settings: Settings
-    keyword: KeywordIndex
+    keyword: KeywordSearch
     vectors: VectorIndex
     _embedder: Embedder | None = None
     generation: Any = None  # the index generation held open (generations.Generation) while this engine lives
@@ -54,17 +53,23 @@ class Engine:
         return vec
 
 
-def open_engine(store: Store, settings: Settings, embedder: Embedder | None = None) -> Engine:
-    """Open the indexes beside the store; the vector index must belong to the configured model."""
+def open_engine(store: AnyStore, settings: Settings, embedder: Embedder | None = None) -> Engine:
+    """Open the configured indexes over the store; the vector index must belong to the configured model."""
     from .embed import model_identity
 
     from .generations import ensure_live
 
     name, dim = model_identity(settings, embedder)
+    if settings.database_url:  # server backends: nothing of the index lives in the data dir
+        return Engine(store, settings, open_keyword(store, settings, name), open_vectors(store, settings, name, dim),
+                      embedder)
+    from .index import KeywordIndex
+    from .index import VectorIndex as FileVectorIndex
+
     kw_rel, vec_rel = (p.name for p in settings.index_paths(name))
     gen = ensure_live(settings.home / "index", lambda path: KeywordIndex(path / kw_rel).upsert([], 0))
-    return Engine(store, settings, KeywordIndex(gen.path / kw_rel), VectorIndex.open(gen.path / vec_rel, name, dim),
-                  embedder, generation=gen)
+    return Engine(store, settings, KeywordIndex(gen.path / kw_rel),
+                  FileVectorIndex.open(gen.path / vec_rel, name, dim), embedder, generation=gen)
 
 
 def _author_ids(engine: Engine, filters: Filters) -> list[str] | None:

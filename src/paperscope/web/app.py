@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..config import Settings, export_home
+from ..config import Settings, export_database_url, export_home
 from ..errors import (
     AuthError,
     ForbiddenError,
@@ -24,8 +24,9 @@ from ..errors import (
     RateLimitError,
     UsageError,
 )
+from ..backends import open_store
 from ..live import LiveEngine
-from ..search import Engine
+from ..search import Engine, open_engine
 
 HERE = Path(__file__).parent
 log = logging.getLogger("paperscope.web")
@@ -81,6 +82,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app = FastAPI(title="paperscope", version=__version__,
                   description="Search, daily and trending papers of a self-hosted paperscope instance. "
                               "Paths under /api/ that Hugging Face's papers API also has keep its shapes.")
+    if engine is None and settings.database_url:  # PostgreSQL: a pooled store, indexes in the database
+        engine = open_engine(open_store(settings), settings)
     app.state.engine = engine or LiveEngine(settings)  # per-thread SQLite, index generations followed live
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.globals["version"] = __version__
@@ -138,8 +141,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
 
     import uvicorn
 
-    if workers > 1:
+    if workers > 1:  # each worker loads the settings again: hand over what this process chose
         export_home(settings.home)
+        export_database_url(settings.database_url)
         uvicorn.run("paperscope.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level="warning")
     else:

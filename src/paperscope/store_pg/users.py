@@ -1,0 +1,13 @@
+"""All per-user SQL on PostgreSQL, composed like `store/users.py`."""
+
+from __future__ import annotations
+
+from .accounts import PgAccountRows, PgUserRows
+from .library import PgLibraryRows
+from .outbox import PgOutboxRows
+
+__all__ = ["PgUserRows", "PgUserStore"]
+
+
+class PgUserStore(PgAccountRows, PgLibraryRows, PgOutboxRows):
+    """Per-user tables of the server store; every query is scoped by user id."""
