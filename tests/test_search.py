@@ -18,6 +18,16 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
+def settings(backend_settings):  # every engine test runs on the embedded default and on PostgreSQL
+    return backend_settings
+
+
+@pytest.fixture
+def store(backend_store):
+    return backend_store
+
+
+@pytest.fixture
 def engine(settings, store, fake_embedder):
     ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     ingest(store, settings, "file", SourceOptions(path=DATA / "papers.csv"))

@@ -1,22 +1,37 @@
-"""The SQLite store: migrations, WAL, merging records of one paper, transactional batches."""
+"""The store on each backend (embedded SQLite, PostgreSQL): migrations, merging records of one paper,
+transactional batches."""
 
 from __future__ import annotations
 
 import sqlite3
 
+import psycopg
 import pytest
 
+from paperscope.backends import open_store
 from paperscope.models import Author, Batch, Paper, Signal, Version
-from paperscope.store import Store
 from paperscope.store.schema import MIGRATIONS
+from paperscope.store_pg.schema import MIGRATIONS as PG_MIGRATIONS
 
 
-def test_migrations_are_recorded_and_wal_is_on(store):
-    versions = [v for (v,) in store.conn.execute("SELECT version FROM schema_migrations")]
-    assert versions == list(range(1, len(MIGRATIONS) + 1))
-    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    again = Store(store.path)  # re-opening applies nothing twice
-    assert again.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
+@pytest.fixture
+def settings(backend_settings):
+    return backend_settings
+
+
+@pytest.fixture
+def store(backend_store):
+    return backend_store
+
+
+def test_migrations_are_recorded_once(store, settings, backend):
+    expected = len(PG_MIGRATIONS if backend == "postgres" else MIGRATIONS)
+    versions = [v for (v,) in store.conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == list(range(1, expected + 1))
+    if backend == "embedded":
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again = open_store(settings)  # re-opening applies nothing twice
+    assert again.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == expected
     again.close()
 
 
@@ -48,7 +63,7 @@ def test_failed_batch_leaves_no_partial_write(store):
     run = store.start_run("t")
     good = Paper(id="local:a", title="A", authors=(Author("X"),))
     broken = Paper(id="local:b", title=None)  # type: ignore[arg-type]  # refused by cleaning mid-batch
-    with pytest.raises((sqlite3.IntegrityError, ValueError)):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.IntegrityError, ValueError)):
         store.commit_batch("t", run, Batch((good, broken), (), {"offset": 2}))
     assert store.stats()["papers"] == 0 and store.get_checkpoint("t") is None
     assert store.conn.execute("SELECT count(*) FROM paper_authors").fetchone()[0] == 0

@@ -92,6 +92,10 @@ class PgDatabase:
         if pool is not None:
             pool.close()
 
+    def schema_version(self) -> int:
+        """The newest migration applied to this database."""
+        return int(self.conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0])
+
     @contextmanager
     def connection(self) -> Iterator[Any]:
         """The thread's transaction connection if one is open, else a pooled one for a single statement."""
@@ -124,6 +128,9 @@ class PgDatabase:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                          " applied_at TEXT NOT NULL)")
             done = {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}
+            if done and max(done) > len(MIGRATIONS):
+                raise StoreError(f"this database has schema version {max(done)}, written by a newer paperscope "
+                                 f"(this one knows up to {len(MIGRATIONS)}); upgrade paperscope")
             for version, sql in enumerate(MIGRATIONS, start=1):
                 if version in done:
                     continue

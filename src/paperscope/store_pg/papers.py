@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterator, Sequence
 
+from ..clean import clean_paper
 from ..errors import NotFoundError
 from ..merge import merge
 from ..models import Paper
@@ -167,7 +168,8 @@ class PgPaperRows(PgDatabase):
     def ids_first_seen_since(self, iso: str, limit: int = 200000) -> list[str]:
         """Ids of papers this instance first saw at or after an ISO time (new for digests)."""
         return [r[0] for r in self.conn.execute(
-            "SELECT id FROM papers WHERE first_seen >= %s ORDER BY first_seen DESC LIMIT %s", (iso, limit))]
+            f"SELECT id FROM papers WHERE first_seen >= %s AND {_LISTED} ORDER BY first_seen DESC LIMIT %s",
+            (iso, limit))]
 
     def paper_ids_by_author(self, name: str) -> list[str]:
         """Ids of papers with an author of this name (case, dots and spacing ignored)."""
