@@ -77,6 +77,7 @@ class PgDatabase:
         self._local = threading.local()
         self.conn = Conn(self)
         try:
+            psycopg.connect(url, connect_timeout=10).close()  # fail fast, with the server's own reason
             self.pool = psycopg_pool.ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
                                                     kwargs={"autocommit": True}, name="paperscope")
             self.pool.wait(timeout=15)

@@ -1,0 +1,158 @@
+"""The PostgreSQL backend end to end: same rankings as the embedded default, migration, the CLI and
+`serve --workers 2` with nothing shared on local disk, and the messages for a missing extra or a bad URL."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from paperscope.backends import open_store
+from paperscope.config import load_settings
+from paperscope.errors import ConfigError, MissingExtraError, StoreError
+from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+from paperscope.search import open_engine, search
+from paperscope.store import Store
+from paperscope.store_pg import PgStore
+from paperscope.store_pg.migrate import migrate
+
+DATA = Path(__file__).parent / "data"
+QUERIES = ["quark gluon", "diphoton production cross sections", "graph colouring", "neutrino mass",
+           "black hole entropy"]
+
+
+def _fill(store, settings, embedder) -> None:
+    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    embed_papers(store, embedder)
+    update_indexes(store, settings, embedder.name, embedder.dim)
+
+
+def test_postgres_ranks_like_the_embedded_default(settings, store, pg_url, fake_embedder):
+    pg_settings = dataclasses.replace(settings, database_url=pg_url)
+    pg = open_store(pg_settings)
+    assert isinstance(pg, PgStore)
+    _fill(store, settings, fake_embedder)
+    _fill(pg, pg_settings, fake_embedder)
+    embedded, server = open_engine(store, settings, fake_embedder), open_engine(pg, pg_settings, fake_embedder)
+    for query in QUERIES:
+        for mode in ("hybrid", "semantic", "keyword"):
+            a = [h.paper.id for h in search(embedded, query, 10, mode).hits]
+            b = [h.paper.id for h in search(server, query, 10, mode).hits]
+            assert a and len(b) == len(a) and len(set(a) & set(b)) >= min(8, len(a)), (query, mode, a, b)
+    pg.close()
+
+
+def test_migrate_copies_an_embedded_install_and_resumes_after_an_interruption(settings, store, pg_url, fake_embedder):
+    _fill(store, settings, fake_embedder)
+    users = store.users
+    ada = users.create("ada@example.org", "hash")
+    users.save(ada.id, "arxiv:0704.0001", ["qcd", "to read"])
+    users.vote(ada.id, "arxiv:0704.0002", 1)
+    users.save_search(ada.id, "quarks", "quark year:2007")
+    users.queue_digest(ada.id, b"Subject: x\r\n\r\nbody", ["arxiv:0704.0003"], "2024-01-01T00:00:00Z")
+    pg = PgStore(pg_url)
+
+    def crash_after_first_batch(table: str, n: int) -> None:
+        if table == "papers":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        migrate(store, pg, batch=50, on_step=crash_after_first_batch)
+    assert pg.paper_count() == 50  # the first batch landed with its checkpoint, nothing half-written
+    result = migrate(store, pg, batch=50)
+    assert result["tables"]["papers"] == 200 and result["tables"]["embeddings"] == 200
+    assert result["tables"]["users"] == 1 and result["tables"]["library"] == 2
+    assert migrate(store, pg, batch=50)["tables"] == result["tables"]  # running again changes nothing
+    moved = pg.users.by_email("ADA@example.org")
+    assert moved and moved.id == ada.id and pg.users.tags(ada.id) == [("qcd", 1), ("to read", 1)]
+    assert pg.users.upvoted(ada.id) == ["arxiv:0704.0002"] and len(pg.users.pending_digests()) == 1
+    assert pg.users.create("bob@example.org", None).id == ada.id + 1  # ids continue after the copied ones
+    assert pg.get_paper("0704.0001") == store.get_paper("0704.0001")
+    pg_settings = dataclasses.replace(settings, database_url=pg_url)
+    update_indexes(pg, pg_settings, fake_embedder.name, fake_embedder.dim)
+    a = search(open_engine(store, settings, fake_embedder), "quark gluon").hits
+    b = search(open_engine(pg, pg_settings, fake_embedder), "quark gluon").hits
+    assert [h.paper.id for h in a] == [h.paper.id for h in b]
+    pg.close()
+
+
+def test_migrate_refuses_a_database_that_already_holds_other_papers(settings, store, pg_url, fake_embedder):
+    _fill(store, settings, fake_embedder)
+    pg = PgStore(pg_url)
+    ingest(pg, settings, "file", SourceOptions(path=DATA / "papers.csv"))
+    with pytest.raises(StoreError, match="empty database"):
+        migrate(store, pg)
+    pg.close()
+
+
+def test_a_missing_extra_names_the_install(monkeypatch, pg_url):
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(MissingExtraError, match=r"paperscope\[postgres\]"):
+        PgStore(pg_url)
+
+
+def test_bad_backend_settings_are_clear_errors(tmp_path, pg_server):
+    with pytest.raises(ConfigError, match="postgresql://"):
+        load_settings(tmp_path, environ={"PAPERSCOPE_DATABASE_URL": "mysql://x/y"})
+    with pytest.raises(ConfigError, match="database_url"):
+        load_settings(tmp_path, environ={"PAPERSCOPE_VECTOR_BACKEND": "pgvector"})
+    unreachable = pg_server.replace("/postgres?", "/no_such_db?")
+    with pytest.raises(StoreError, match="check database_url"):
+        PgStore(unreachable)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_cli_on_postgres_writes_no_local_files_and_two_workers_serve_search(tmp_path, pg_url):
+    import requests
+
+    from paperscope.embed import load_query_embedder
+
+    home = tmp_path / "home"
+    env = {**os.environ, "PAPERSCOPE_DATABASE_URL": pg_url, "PAPERSCOPE_HOME": str(home)}
+    cli = [sys.executable, "-m", "paperscope"]
+    done = subprocess.run(cli + ["ingest", "file", str(DATA / "papers.csv")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # the real model's vectors (its ONNX twin: same model, no torch start-up), then the CLI's own index step
+    settings = load_settings(home, environ={"PAPERSCOPE_DATABASE_URL": pg_url})
+    pg = open_store(settings)
+    embed_papers(pg, load_query_embedder())
+    pg.close()
+    done = subprocess.run(cli + ["index"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    found = subprocess.run(cli + ["search", "rank fusion", "--json", "-k", "3"], env=env, capture_output=True, text=True)
+    assert found.returncode == 0 and found.stderr == "", found.stderr
+    hits = json.loads(found.stdout)["hits"]  # stdout is exactly one JSON document
+    assert hits
+    assert not home.exists()  # no SQLite file, no index files, no secret: everything is in PostgreSQL
+
+    port = _free_port()
+    proc = subprocess.Popen(cli + ["serve", "--workers", "2", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}/api/search"
+        deadline, answers = time.monotonic() + 120, []
+        while time.monotonic() < deadline and len(answers) < 4:
+            try:
+                r = requests.get(url, params={"q": "rank fusion"}, timeout=30)
+                answers.append(r.json())
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        assert len(answers) == 4, proc.stderr.read().decode() if proc.poll() is not None else "no answer"
+        assert all(a["hits"] and a["hits"][0]["paper"]["id"] == answers[0]["hits"][0]["paper"]["id"] for a in answers)
+        assert not home.exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
