@@ -79,3 +79,12 @@ def test_a_record_naming_only_its_new_version_appends_to_the_history(store):
     store.upsert_papers([Paper(id="arxiv:1", arxiv_id="1", title="T", versions=(Version("v2", "2024-03-01T00:00:00Z"),))])
     assert [(v.version, v.created) for v in store.get_paper("arxiv:1").versions] == [
         ("v1", "2024-01-01T00:00:00Z"), ("v2", "2024-03-01T00:00:00Z")]
+
+
+def test_the_same_paper_twice_in_one_batch_is_added_then_merged(store):
+    counts = store.upsert_papers([Paper(id="arxiv:1", arxiv_id="1", title="T", authors=(Author("A. B"),)),
+                                  Paper(id="doi:10.1/y", arxiv_id="1", doi="10.1/y", title="T", abstract="A")])
+    assert counts == {"added": 1, "updated": 1, "unchanged": 0}
+    p = store.get_paper("arxiv:1")
+    assert p.id == "arxiv:1" and p.abstract == "A" and store.paper_count() == 1
+    assert [x.id for x in store.papers_by_author("a b")] == ["arxiv:1"]

@@ -27,11 +27,8 @@ class PgStore(PgPaperRows, PgEmbeddingRows, PgRunRows):
 
     def commit_batch(self, source: str, run_id: int, batch: Batch) -> dict[str, int]:
         """Write a batch's papers, its problems and the checkpoint after it, atomically."""
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        seen_at = now_utc()
         with self.transaction(LOCK_PAPERS):
-            for p in batch.papers:
-                counts[self._upsert(p, seen_at)] += 1
+            counts = self._upsert_many(batch.papers, now_utc())
             self.conn.executemany("INSERT INTO ingest_problems (run_id, record, reason) VALUES (%s, %s, %s)",
                                   [(run_id, pr.record, pr.reason) for pr in batch.problems])
             self.conn.execute(

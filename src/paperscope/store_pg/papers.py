@@ -40,44 +40,64 @@ class PgPaperRows(PgDatabase):
         """The change counter: every insert or update of a paper takes the next number."""
         return int(self.conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
 
-    def _find_existing(self, p: Paper) -> Paper | None:
-        row = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM papers WHERE id = %(id)s OR arxiv_id = %(arxiv)s OR doi = %(doi)s"
-            " ORDER BY id = %(id)s DESC, arxiv_id = %(arxiv)s DESC NULLS LAST LIMIT 1",
-            {"id": p.id, "arxiv": p.arxiv_id, "doi": p.doi}).fetchone()
-        return _from_row(row) if row else None
+    def _existing(self, papers: Sequence[Paper]) -> list[Paper]:
+        """Every stored paper that any of these shares an id, arXiv id or DOI with (one query a batch)."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE id = ANY(%s) OR arxiv_id = ANY(%s) OR doi = ANY(%s)",
+            ([p.id for p in papers], [p.arxiv_id for p in papers if p.arxiv_id],
+             [p.doi for p in papers if p.doi])).fetchall()
+        return [_from_row(r) for r in rows]
 
-    def _write_authors(self, p: Paper) -> None:
-        self.conn.execute("DELETE FROM paper_authors WHERE paper_id = %s", (p.id,))
+    def _upsert_many(self, papers: Sequence[Paper], seen_at: str) -> dict[str, int]:
+        """Insert or merge papers as the SQLite store does one by one, in a few round trips; call inside
+        `transaction(LOCK_PAPERS)`. A paper matches by id first, then arXiv id, then DOI."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        by_id: dict[str, Paper] = {}
+        by_arxiv: dict[str, Paper] = {}
+        by_doi: dict[str, Paper] = {}
+
+        def remember(p: Paper) -> None:
+            by_id[p.id] = p
+            if p.arxiv_id:
+                by_arxiv[p.arxiv_id] = p
+            if p.doi:
+                by_doi.setdefault(p.doi, p)
+
+        for old in self._existing(papers):
+            remember(old)
+        stored = set(by_id)
+        writes: dict[str, Paper] = {}  # id → final version to write (inserted or updated)
+        for p in papers:
+            old = by_id.get(p.id) or (by_arxiv.get(p.arxiv_id) if p.arxiv_id else None) or (
+                by_doi.get(p.doi) if p.doi else None)
+            if old is None:
+                new = dataclasses.replace(p, first_seen=seen_at)
+                counts["added"] += 1
+            else:
+                new = merge(old, p)
+                if new == old:
+                    counts["unchanged"] += 1
+                    continue
+                counts["updated"] += 1
+            writes[new.id] = new
+            remember(new)
+        inserts = [p for pid, p in writes.items() if pid not in stored]
+        updates = [p for pid, p in writes.items() if pid in stored]
+        self.conn.executemany(f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS}, nextval('paper_seq'))",
+                              [_to_row(p) for p in inserts])
+        self.conn.executemany(
+            f"UPDATE papers SET ({_COLUMNS}, seq) = ({_MARKS}, nextval('paper_seq')) WHERE id = %s",
+            [_to_row(p) + (p.id,) for p in updates])
+        self.conn.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", ([p.id for p in updates],))
         self.conn.executemany("INSERT INTO paper_authors VALUES (%s, %s, %s, %s)",
-                              [(p.id, i, a.name, name_key(a.name)) for i, a in enumerate(p.authors)])
-
-    def _upsert(self, p: Paper, seen_at: str) -> str:
-        """Insert or merge one paper; call inside `transaction(LOCK_PAPERS)`."""
-        old = self._find_existing(p)
-        if old is None:
-            p = dataclasses.replace(p, first_seen=seen_at)
-            self.conn.execute(f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS}, nextval('paper_seq'))",
-                              _to_row(p))
-            self._write_authors(p)
-            return "added"
-        merged = merge(old, p)
-        if merged == old:
-            return "unchanged"
-        self.conn.execute(f"UPDATE papers SET ({_COLUMNS}, seq) = ({_MARKS}, nextval('paper_seq')) WHERE id = %s",
-                          _to_row(merged) + (old.id,))
-        if merged.authors != old.authors:
-            self._write_authors(merged)
-        return "updated"
+                              [(p.id, i, a.name, name_key(a.name)) for p in writes.values()
+                               for i, a in enumerate(p.authors)])
+        return counts
 
     def upsert_papers(self, papers: Sequence[Paper]) -> dict[str, int]:
         """Insert or merge papers in one transaction; returns counts of added/updated/unchanged."""
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        seen_at = now_utc()
         with self.transaction(LOCK_PAPERS):
-            for p in papers:
-                counts[self._upsert(p, seen_at)] += 1
-        return counts
+            return self._upsert_many(papers, now_utc())
 
     def resolve_id(self, ref: str) -> str | None:
         """Find the canonical id for what a user typed: a canonical id, an arXiv id or URL, or a DOI."""
