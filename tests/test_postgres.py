@@ -33,6 +33,19 @@ def _fill(store, settings, embedder) -> None:
     update_indexes(store, settings, embedder.name, embedder.dim)
 
 
+def _public(cls: type) -> set[str]:
+    return {name for name in dir(cls) if not name.startswith("_")}
+
+
+def test_the_postgres_store_has_every_method_of_the_embedded_store():
+    """A method added to the SQLite store must get its twin in store_pg (see store_pg/__init__.py)."""
+    from paperscope.store.users import UserStore
+    from paperscope.store_pg.users import PgUserStore
+
+    assert _public(Store) - _public(PgStore) == set()
+    assert _public(UserStore) - _public(PgUserStore) == set()
+
+
 def test_postgres_ranks_like_the_embedded_default(settings, store, pg_url, fake_embedder):
     pg_settings = dataclasses.replace(settings, database_url=pg_url)
     pg = open_store(pg_settings)
@@ -156,3 +169,43 @@ def test_cli_on_postgres_writes_no_local_files_and_two_workers_serve_search(tmp_
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_pgvector_hnsw_keeps_recall_under_a_selective_filter(pg_url):
+    """With sequential scans off the HNSW index must answer; iterative scanning keeps a 2% filter full."""
+    import numpy as np
+
+    from paperscope.models import Filters, Paper
+    from paperscope.store_pg.vectors import PgVectorIndex
+
+    store = PgStore(pg_url + "%20-cenable_seqscan%3Doff")
+    rng = np.random.default_rng(7)
+    n, dim = 1500, 32
+    vecs = rng.normal(size=(n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    papers = [Paper(id=f"local:{i}", title=f"p{i}", categories=("rare",) if i % 50 == 0 else ("common",),
+                    published=f"20{10 + i % 10}-01-01") for i in range(n)]
+    store.upsert_papers(papers)
+    seqs = dict((p.id, s) for s, p in store.papers_changed_since(0, n))
+    model = store.model_id("rand", dim)
+    store.save_embeddings(model, [(p.id, seqs[p.id], "h", vecs[i].astype(np.float16).tobytes())
+                                  for i, p in enumerate(papers)])
+    index = PgVectorIndex(store, "rand", dim)
+    assert index.catch_up() == n and index.catch_up() == 0
+    plan = store.conn.execute(
+        f"EXPLAIN SELECT paper_id FROM embeddings WHERE model_id = {model} ORDER BY vector::halfvec({dim}) <=>"
+        f" '[{','.join(['0.1'] * dim)}]'::halfvec({dim}) LIMIT 10").fetchall()
+    assert "embeddings_hnsw" in " ".join(r[0] for r in plan)
+    exact16 = vecs.astype(np.float16).astype(np.float32)
+    rare = [i for i in range(n) if i % 50 == 0]
+    found_all = 0
+    for q in vecs[:10]:
+        hits = index.search(q, 10, index.mask(Filters(categories=("rare",))))
+        assert len(hits) == 10 and all(int(pid.split(":")[1]) % 50 == 0 for pid, _ in hits)
+        truth = {f"local:{rare[j]}" for j in np.argsort(-(exact16[rare] @ q))[:10]}
+        found_all += len(truth & {pid for pid, _ in hits})
+        dated = index.search(q, 5, index.mask(Filters(since="2019-01-01")), exclude=["local:9"])
+        assert len(dated) == 5 and all(int(pid.split(":")[1]) % 10 == 9 for pid, _ in dated)
+        assert "local:9" not in {pid for pid, _ in dated}
+    assert found_all / 100 >= 0.9
+    store.close()

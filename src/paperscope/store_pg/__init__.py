@@ -27,14 +27,16 @@ class PgStore(PgPaperRows, PgEmbeddingRows, PgRunRows):
 
     def commit_batch(self, source: str, run_id: int, batch: Batch) -> dict[str, int]:
         """Write a batch's papers, its problems and the checkpoint after it, atomically."""
+        seen_at = now_utc()
         with self.transaction(LOCK_PAPERS):
-            counts = self._upsert_many(batch.papers, now_utc())
+            counts = self._upsert_many(batch.papers, seen_at)
             self.conn.executemany("INSERT INTO ingest_problems (run_id, record, reason) VALUES (%s, %s, %s)",
                                   [(run_id, pr.record, pr.reason) for pr in batch.problems])
             self.conn.execute(
                 "UPDATE ingest_runs SET added = added + %s, updated = updated + %s, unchanged = unchanged + %s,"
                 " problems = problems + %s WHERE id = %s",
                 (counts["added"], counts["updated"], counts["unchanged"], len(batch.problems), run_id))
+            counts["updated"] += self._mark_withdrawn(batch.withdrawn, seen_at)
             if batch.checkpoint is not None:
                 self._set_checkpoint(source, batch.checkpoint)
         return counts

@@ -39,7 +39,7 @@ def _copy_papers(src: Store, dst: PgStore, batch: int, step: Callable[[str, int]
         raise StoreError(f"the target already holds {dst.paper_count()} papers that `migrate` did not copy; "
                          "migrate into an empty database")
     seq = int(state["seq"]) if state else 0
-    marks = ", ".join(["%s"] * 18)
+    marks = ", ".join(["%s"] * (len(_COLUMNS.split(",")) + 1))
     while True:
         rows = src.conn.execute(f"SELECT seq, {_COLUMNS} FROM papers WHERE seq > ? ORDER BY seq LIMIT ?",
                                 (seq, batch)).fetchall()

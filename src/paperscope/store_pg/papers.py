@@ -14,7 +14,8 @@ from ..store.papers import _COLUMNS, _from_row, _to_row, name_key
 from ..text import canonical_id, normalise_doi, parse_arxiv_id
 from .db import LOCK_PAPERS, PgDatabase
 
-_MARKS = ", ".join(["%s"] * 17)
+_MARKS = ", ".join(["%s"] * len(_COLUMNS.split(",")))
+_LISTED = "withdrawn IS NULL"  # withdrawn papers stay stored but leave lists and search
 
 
 class PgPaperRows(PgDatabase):
@@ -94,6 +95,13 @@ class PgPaperRows(PgDatabase):
                                for i, a in enumerate(p.authors)])
         return counts
 
+    def _mark_withdrawn(self, arxiv_ids: Sequence[str], at: str) -> int:
+        """Mark papers a source reported deleted; the row (and every library entry) stays."""
+        if not arxiv_ids:
+            return 0
+        return self.conn.execute("UPDATE papers SET withdrawn = %s, seq = nextval('paper_seq')"
+                                 " WHERE arxiv_id = ANY(%s) AND withdrawn IS NULL", (at, list(arxiv_ids))).rowcount
+
     def upsert_papers(self, papers: Sequence[Paper]) -> dict[str, int]:
         """Insert or merge papers in one transaction; returns counts of added/updated/unchanged."""
         with self.transaction(LOCK_PAPERS):
@@ -156,28 +164,28 @@ class PgPaperRows(PgDatabase):
     def papers_on_day(self, day: str, limit: int = 50, offset: int = 0) -> list[Paper]:
         """Papers first published (or, lacking a date, first seen) on an ISO day, most upvoted first."""
         rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM papers WHERE day = %s ORDER BY"
+            f"SELECT {_COLUMNS} FROM papers WHERE day = %s AND {_LISTED} ORDER BY"
             " coalesce((signals::jsonb -> 'upvotes' ->> 0)::numeric, 0) DESC, published DESC NULLS LAST, id"
             " LIMIT %s OFFSET %s", (day, limit, offset)).fetchall()
         return [_from_row(r) for r in rows]
 
     def count_on_day(self, day: str) -> int:
         """How many papers `papers_on_day` would list in all."""
-        return int(self.conn.execute("SELECT count(*) FROM papers WHERE day = %s", (day,)).fetchone()[0])
+        return int(self.conn.execute(f"SELECT count(*) FROM papers WHERE day = %s AND {_LISTED}", (day,)).fetchone()[0])
 
     def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
         """The nearest earlier and later days that have papers (for previous/next links)."""
-        row = self.conn.execute("SELECT (SELECT max(day) FROM papers WHERE day < %s),"
-                                " (SELECT min(day) FROM papers WHERE day > %s)", (day, day)).fetchone()
+        row = self.conn.execute(f"SELECT (SELECT max(day) FROM papers WHERE day < %s AND {_LISTED}),"
+                                f" (SELECT min(day) FROM papers WHERE day > %s AND {_LISTED})", (day, day)).fetchone()
         return row[0], row[1]
 
     def latest_day(self) -> str | None:
         """The most recent day that has papers."""
-        return self.conn.execute("SELECT max(day) FROM papers").fetchone()[0]
+        return self.conn.execute(f"SELECT max(day) FROM papers WHERE {_LISTED}").fetchone()[0]
 
     def papers_since(self, iso: str, limit: int = 20000) -> list[Paper]:
         """Papers published (or first seen) at or after an ISO time, for trending."""
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE day >= %s ORDER BY day DESC LIMIT %s",
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE day >= %s AND {_LISTED} ORDER BY day DESC LIMIT %s",
                                  (iso[:10], limit)).fetchall()
         return [_from_row(r) for r in rows]
 

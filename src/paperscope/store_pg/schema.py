@@ -25,6 +25,7 @@ MIGRATIONS: tuple[str, ...] = (
         links TEXT NOT NULL DEFAULT '{}',
         signals TEXT NOT NULL DEFAULT '{}',
         sources TEXT NOT NULL DEFAULT '[]',
+        withdrawn TEXT,
         seq BIGINT NOT NULL,
         day TEXT GENERATED ALWAYS AS (substr(coalesce(published, first_seen), 1, 10)) STORED
     );
