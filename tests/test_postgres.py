@@ -178,7 +178,7 @@ def test_pgvector_hnsw_keeps_recall_under_a_selective_filter(pg_url):
     from paperscope.models import Filters, Paper
     from paperscope.store_pg.vectors import PgVectorIndex
 
-    store = PgStore(pg_url + "%20-cenable_seqscan%3Doff")
+    store = PgStore(pg_url + "%20-cenable_seqscan%3Doff%20-cenable_bitmapscan%3Doff")
     rng = np.random.default_rng(7)
     n, dim = 1500, 32
     vecs = rng.normal(size=(n, dim)).astype(np.float32)

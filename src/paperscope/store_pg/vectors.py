@@ -59,6 +59,8 @@ class PgVectorIndex:
                 f" WITH (m = 16, ef_construction = 64) WHERE model_id = {int(self.model_id)}")
         since = self.last_seq
         new = self.store.count_embeddings_since(self.model_id, since)
+        if new:  # fresh statistics, so the planner sees how many rows the HNSW index saves it from sorting
+            self.store.conn.execute("ANALYZE embeddings")
         top = self.store.conn.execute("SELECT coalesce(max(seq), 0) FROM embeddings WHERE model_id = %s",
                                       (self.model_id,)).fetchone()[0]
         self.store.set_index_seq(self.state_key, max(int(top), since))
