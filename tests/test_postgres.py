@@ -145,7 +145,8 @@ def test_cli_on_postgres_writes_no_local_files_and_two_workers_serve_search(tmp_
     pg.close()
     done = subprocess.run(cli + ["index"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    found = subprocess.run(cli + ["search", "rank fusion", "--json", "-k", "3"], env=env, capture_output=True, text=True)
+    found = subprocess.run(cli + ["search", "rank fusion", "--json", "-k", "3"], env=env, capture_output=True,
+                           text=True)
     assert found.returncode == 0 and found.stderr == "", found.stderr
     hits = json.loads(found.stdout)["hits"]  # stdout is exactly one JSON document
     assert hits

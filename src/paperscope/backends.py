@@ -52,7 +52,8 @@ class VectorIndex(Protocol):
     def vectors_of(self, ids: Sequence[str]) -> tuple[np.ndarray, list[str]]:
         """The vectors of those ids that have one, and those ids, in the order asked."""
 
-    def search(self, query: np.ndarray, k: int, mask: Any = None, exclude: Sequence[str] = ()) -> list[tuple[str, float]]:
+    def search(self, query: np.ndarray, k: int, mask: Any = None,
+               exclude: Sequence[str] = ()) -> list[tuple[str, float]]:
         """Top-k (paper id, cosine) among the admitted papers, minus `exclude`."""
 
     def size_bytes(self) -> int:
@@ -143,7 +144,7 @@ class MirroredKeywordIndex:
         """For `update`: papers changed since the last update, now published to every worker's mirror."""
         since = 0 if rebuild else self.store.index_seq(self.state_key)
         top = self.store.max_seq()
-        changed = int(self.store.conn.execute("SELECT count(*) FROM papers WHERE seq > %s", (since,)).fetchone()[0])
+        changed = self.store.count_changed_since(since)
         self.store.set_index_seq(self.state_key, top)
         return changed
 

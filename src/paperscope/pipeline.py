@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from .backends import AnyStore
 from .clean import clean_paper
 from .config import Settings
 from .errors import PaperscopeError, StoreError, UsageError
 from .models import Batch, IngestReport, Problem
 from .sources import arxiv_api, arxiv_oai, arxiv_snapshot, files, hf_daily
 from .sources._http import Client
-from .backends import AnyStore
 
 if TYPE_CHECKING:
     from .embed import Embedder

@@ -56,7 +56,6 @@ class Engine:
 def open_engine(store: AnyStore, settings: Settings, embedder: Embedder | None = None) -> Engine:
     """Open the configured indexes over the store; the vector index must belong to the configured model."""
     from .embed import model_identity
-
     from .generations import ensure_live
 
     name, dim = model_identity(settings, embedder)

@@ -47,7 +47,8 @@ def _copy_papers(src: Store, dst: PgStore, batch: int, step: Callable[[str, int]
             break
         ids = [r[1] for r in rows]
         authors = src.conn.execute(
-            f"SELECT paper_id, position, name, name_key FROM paper_authors WHERE paper_id IN ({','.join('?' * len(ids))})",
+            "SELECT paper_id, position, name, name_key FROM paper_authors"
+            f" WHERE paper_id IN ({','.join('?' * len(ids))})",
             ids).fetchall()
         seq = int(rows[-1][0])
         with dst.transaction(LOCK_PAPERS):

@@ -154,6 +154,10 @@ class PgPaperRows(PgDatabase):
                                  (seq, limit)).fetchall()
         return [(int(r[0]), _from_row(r[1:])) for r in rows]
 
+    def count_changed_since(self, seq: int) -> int:
+        """How many papers were inserted or updated after change number `seq`."""
+        return int(self.conn.execute("SELECT count(*) FROM papers WHERE seq > %s", (seq,)).fetchone()[0])
+
     def papers_by_ids(self, ids: Sequence[str]) -> dict[str, Paper]:
         """Look up many papers at once, keyed by canonical id (missing ids are absent)."""
         if not ids:
@@ -185,7 +189,8 @@ class PgPaperRows(PgDatabase):
 
     def papers_since(self, iso: str, limit: int = 20000) -> list[Paper]:
         """Papers published (or first seen) at or after an ISO time, for trending."""
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE day >= %s AND {_LISTED} ORDER BY day DESC LIMIT %s",
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE day >= %s AND {_LISTED}"
+                                 " ORDER BY day DESC LIMIT %s",
                                  (iso[:10], limit)).fetchall()
         return [_from_row(r) for r in rows]
 

@@ -55,7 +55,8 @@ class PgVectorIndex:
                 self.store.conn.execute(f"DROP INDEX IF EXISTS {name}")
                 self.store.set_index_seq(self.state_key, 0)
             self.store.conn.execute(
-                f"CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw ((vector::{self._cast}) halfvec_cosine_ops)"
+                f"CREATE INDEX IF NOT EXISTS {name} ON embeddings"
+                f" USING hnsw ((vector::{self._cast}) halfvec_cosine_ops)"
                 f" WITH (m = 16, ef_construction = 64) WHERE model_id = {int(self.model_id)}")
         since = self.last_seq
         new = self.store.count_embeddings_since(self.model_id, since)
@@ -116,7 +117,8 @@ class PgVectorIndex:
             params.append(list(exclude))
         q = "[" + ",".join(repr(float(x)) for x in np.asarray(query, np.float32).reshape(-1)) + "]"
         sql = (f"WITH c AS MATERIALIZED (SELECT paper_id, vector::{self._cast} <=> %s::{self._cast} AS d"
-               f" FROM embeddings WHERE {' AND '.join(where)} ORDER BY d LIMIT %s) SELECT paper_id, d FROM c ORDER BY d")
+               f" FROM embeddings WHERE {' AND '.join(where)} ORDER BY d LIMIT %s)"
+               " SELECT paper_id, d FROM c ORDER BY d")
         with self.store.transaction() as conn:
             conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, min(int(k), 1000))}")
             conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")

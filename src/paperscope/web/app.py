@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..backends import open_store
 from ..config import Settings, export_database_url, export_home
 from ..errors import (
     AuthError,
@@ -24,7 +25,6 @@ from ..errors import (
     RateLimitError,
     UsageError,
 )
-from ..backends import open_store
 from ..live import LiveEngine
 from ..search import Engine, open_engine
 
