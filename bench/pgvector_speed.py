@@ -62,7 +62,8 @@ def main() -> None:
             url = get_server(tempfile.mkdtemp(prefix="paperscope-bench-pg-"), cleanup_mode="stop").get_uri()
     rng = np.random.default_rng(3)
     dim, n = 384, args.n
-    x = vectors(n, dim, rng)
+    both = vectors(n + args.queries, dim, rng)  # queries come from the same clusters as the papers
+    x, queries = both[:n], both[n:]
     ids = [f"local:{i}" for i in range(n)]
     store = PgStore(url)
     t0 = time.perf_counter()
@@ -81,7 +82,6 @@ def main() -> None:
     t0 = time.perf_counter()
     index.catch_up()
     build_s = time.perf_counter() - t0
-    queries = vectors(args.queries, dim, rng)
     scores = queries @ x.T
     truth = [[ids[j] for j in np.argsort(-row)[:10]] for row in scores]
     rare = np.array([i for i in range(n) if i % 50 == 0])

@@ -210,3 +210,25 @@ def test_pgvector_hnsw_keeps_recall_under_a_selective_filter(pg_url):
         assert "local:9" not in {pid for pid, _ in dated}
     assert found_all / 100 >= 0.9
     store.close()
+
+
+def test_recommendations_on_postgres_match_the_embedded_default(settings, store, pg_url, fake_embedder):
+    from paperscope.recommend import recommend
+
+    pg_settings = dataclasses.replace(settings, database_url=pg_url)
+    pg = open_store(pg_settings)
+    found = []
+    for s, conf in ((store, settings), (pg, pg_settings)):
+        _fill(s, conf, fake_embedder)
+        saved = [p.id for p in s.iter_papers() if p.categories and p.categories[0] == "hep-ph"][:6]
+        ada = s.users.create("ada@example.org", None)
+        s.users.save(ada.id, saved[0], ["pheno"])
+        for pid in saved[1:]:
+            s.users.save(ada.id, pid, ["pheno"])
+        s.users.set_hidden(ada.id, saved[-1])
+        recs = recommend(open_engine(s, conf, fake_embedder), ada.id, "pheno", k=5)
+        assert len(recs) == 5 and not {r.paper.id for r in recs} & set(saved)
+        assert all(r.because and r.because[0].id in saved for r in recs)
+        found.append([r.paper.id for r in recs])
+    assert len(set(found[0]) & set(found[1])) >= 4, found
+    pg.close()
