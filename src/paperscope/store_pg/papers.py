@@ -53,6 +53,7 @@ class PgPaperRows(PgDatabase):
         """Insert or merge papers as the SQLite store does one by one, in a few round trips; call inside
         `transaction(LOCK_PAPERS)`. A paper matches by id first, then arXiv id, then DOI."""
         counts = {"added": 0, "updated": 0, "unchanged": 0}
+        papers = [clean_paper(p)[0] for p in papers]  # every path into the catalogue is cleaned (idempotent)
         by_id: dict[str, Paper] = {}
         by_arxiv: dict[str, Paper] = {}
         by_doi: dict[str, Paper] = {}
