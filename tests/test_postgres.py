@@ -232,3 +232,21 @@ def test_recommendations_on_postgres_match_the_embedded_default(settings, store,
         found.append([r.paper.id for r in recs])
     assert len(set(found[0]) & set(found[1])) >= 4, found
     pg.close()
+
+
+def test_a_killed_workers_keyword_mirror_is_swept_and_a_live_ones_kept():
+    import tempfile
+
+    from paperscope.backends import _sweep_orphans
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = Path(tempfile.gettempdir()) / f"paperscope-keyword-{gone.pid}-test"
+    alive = Path(tempfile.gettempdir()) / f"paperscope-keyword-{os.getppid()}-test"
+    for d in (dead, alive):
+        (d / "index").mkdir(parents=True, exist_ok=True)
+    _sweep_orphans()
+    assert not dead.exists() and alive.exists()
+    import shutil
+
+    shutil.rmtree(alive)

@@ -7,6 +7,7 @@ below are what `search`, `recommend` and the pipeline rely on; a new backend imp
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -120,6 +121,20 @@ def open_keyword(store: AnyStore, settings: Settings, name: str) -> KeywordSearc
     return KeywordIndex(settings.index_paths(name)[0])
 
 
+def _sweep_orphans() -> None:
+    """Delete mirrors left by processes that were killed before they could clean up (named by pid)."""
+    for path in Path(tempfile.gettempdir()).glob("paperscope-keyword-*-*"):
+        pid = path.name.split("-")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            pass
+
+
 class MirroredKeywordIndex:
     """A per-process tantivy index rebuilt from the papers table and kept fresh by following `seq`.
 
@@ -160,7 +175,8 @@ class MirroredKeywordIndex:
         from .index import KeywordIndex
 
         if self._index is None:
-            path = Path(tempfile.mkdtemp(prefix="paperscope-keyword-"))
+            _sweep_orphans()
+            path = Path(tempfile.mkdtemp(prefix=f"paperscope-keyword-{os.getpid()}-"))
             weakref.finalize(self, shutil.rmtree, path, True)
             self._index = KeywordIndex(path)
             self._checked = 0.0
