@@ -53,6 +53,12 @@ class VectorIndex(Protocol):
     def vectors_of(self, ids: Sequence[str]) -> tuple[np.ndarray, list[str]]:
         """The vectors of those ids that have one, and those ids, in the order asked."""
 
+    def count(self, mask: Any) -> int:
+        """How many papers a mask from `mask()` admits."""
+
+    def cosines(self, query: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Exact cosine of the query with these papers' vectors (papers without one are left out)."""
+
     def search(self, query: np.ndarray, k: int, mask: Any = None,
                exclude: Sequence[str] = ()) -> list[tuple[str, float]]:
         """Top-k (paper id, cosine) among the admitted papers, minus `exclude`."""
@@ -194,6 +200,12 @@ class MirroredKeywordIndex:
     def search(self, pq: ParsedQuery, k: int) -> tuple[list[tuple[str, float]], int]:
         """BM25 top-k on the local mirror, brought up to date with the database first."""
         return self._local().search(pq, k)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        """The rest of the keyword index's interface (count, admitted, scores_of, stem, …), on the fresh mirror."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._local(), name)
 
     def size_bytes(self) -> int:
         """Bytes of this process's mirror (0 before the first search)."""

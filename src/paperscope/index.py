@@ -456,6 +456,10 @@ class VectorIndex:
             keep &= allowed
         return keep
 
+    def count(self, mask: np.ndarray | None) -> int:
+        """How many rows a mask from `mask()` admits."""
+        return len(self) if mask is None else int(mask.sum())
+
     def cosines(self, query: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """Exact cosine of the query with these papers' stored vectors (papers without one are left out)."""
         rows = [(pid, self.rows[pid]) for pid in ids if pid in self.rows]

@@ -101,11 +101,12 @@ def _semantic(engine: Engine, pq: ParsedQuery, depth: int) -> list[tuple[str, fl
     if passing == 0:
         return []
     if passing <= SYNTAX_MASK_MAX:
-        allowed = np.zeros(len(engine.vectors), bool)
-        rows = engine.vectors.rows
-        allowed[[rows[i] for i in engine.keyword.admitted(pq, limit=passing) if i in rows]] = True
-        return engine.vectors.search(qvec, depth, allowed if mask is None else allowed & mask)
-    admitted_rows = len(engine.vectors) if mask is None else int(mask.sum())
+        admitted = engine.keyword.admitted(pq, limit=passing)
+        authors = _author_ids(engine, pq.filters)
+        if authors is not None:
+            admitted = sorted(set(admitted) & set(authors))
+        return engine.vectors.search(qvec, depth, engine.vectors.mask(pq.filters, admitted))
+    admitted_rows = engine.vectors.count(mask)
     m = 2 * depth
     while True:
         found = engine.vectors.search(qvec, min(m, admitted_rows), mask)

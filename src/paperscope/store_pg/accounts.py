@@ -27,14 +27,18 @@ class PgAccountRows(PgUserRows):
     """The users table."""
 
     def create(self, email: str, password_hash: str | None, role: str = "user") -> User:
-        """A new account with fresh feed and unsubscribe tokens; the email must be new."""
+        """A new account (the first one on an instance is its admin); the email must be new."""
         email = email.strip()
         if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
             raise UsageError(f"{email!r} is not an email address")
-        row = self.conn.execute(
-            "INSERT INTO users (email, password_hash, role, created_at, feed_token, unsubscribe_token)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id",
-            (email, password_hash, role, now_utc(), secrets.token_urlsafe(24), secrets.token_urlsafe(24))).fetchone()
+        with self.store.transaction():
+            first = self.conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+            # feed_token / unsubscribe_token are legacy NOT NULL UNIQUE columns: filled with unusable values
+            row = self.conn.execute(
+                "INSERT INTO users (email, password_hash, role, created_at, feed_token, unsubscribe_token)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id",
+                (email, password_hash, "admin" if first else role, now_utc(), "unused:" + secrets.token_hex(16),
+                 "unused:" + secrets.token_hex(16))).fetchone()
         if row is None:
             raise UsageError(f"an account for {email} already exists")
         return self.get(int(row[0]))
@@ -55,16 +59,17 @@ class PgAccountRows(PgUserRows):
         return self._one("lower(email)", email.strip().lower())
 
     def by_api_token_hash(self, token_hash: str) -> User | None:
-        """The account whose API token hashes to this."""
-        return self._one("api_token_hash", token_hash)
+        """The enabled account whose API token hashes to this."""
+        user = self._one("api_token_hash", token_hash)
+        return None if user is None or user.disabled else user
 
     def by_feed_token(self, token: str) -> User | None:
         """The account a private feed URL belongs to."""
-        return self._one("feed_token", token)
+        return self.by_token("feed", token)  # type: ignore[attr-defined,no-any-return]
 
     def by_unsubscribe_token(self, token: str) -> User | None:
         """The account an unsubscribe link belongs to."""
-        return self._one("unsubscribe_token", token)
+        return self.by_token("unsubscribe", token)  # type: ignore[attr-defined,no-any-return]
 
     def password_hash(self, user_id: int) -> str | None:
         """The stored password hash (never leaves the auth module)."""
@@ -75,9 +80,36 @@ class PgAccountRows(PgUserRows):
         """Replace the password hash (on password change or rehash)."""
         self.conn.execute("UPDATE users SET password_hash = %s WHERE id = %s", (password_hash, user_id))
 
-    def set_api_token_hash(self, user_id: int, token_hash: str | None) -> None:
-        """Store the hash of a new API token (or revoke with None)."""
-        self.conn.execute("UPDATE users SET api_token_hash = %s WHERE id = %s", (token_hash, user_id))
+    def set_api_token_hash(self, user_id: int, token_hash: str | None, hint: str | None = None) -> None:
+        """Store the hash of a new API token and its masked hint (or revoke with None)."""
+        self.conn.execute("UPDATE users SET api_token_hash = %s, api_token_hint = %s WHERE id = %s",
+                          (token_hash, hint if token_hash else None, user_id))
+
+    def api_token_hint(self, user_id: int) -> str | None:
+        """The masked hint of the current API token, or None when there is none."""
+        row = self.conn.execute("SELECT api_token_hint, api_token_hash FROM users WHERE id = %s",
+                                (user_id,)).fetchone()
+        return (row[0] or "ps_…") if row and row[1] else None
+
+    def set_disabled(self, user_id: int, disabled: bool) -> None:
+        """Switch an account off (its sessions end at once) or back on."""
+        with self.store.transaction():
+            self.conn.execute("UPDATE users SET disabled = %s WHERE id = %s", (int(disabled), user_id))
+            if disabled:
+                self.conn.execute("DELETE FROM sessions WHERE user_id = %s", (user_id,))
+
+    def set_role(self, user_id: int, role: str) -> None:
+        """Make an account an admin or a plain user."""
+        if role not in ("admin", "user"):
+            raise UsageError("a role is admin or user")
+        self.conn.execute("UPDATE users SET role = %s WHERE id = %s", (role, user_id))
+
+    def delete_user(self, user_id: int) -> None:
+        """Delete an account and everything it owns (library, marks, private records, sessions, tokens, mail)."""
+        with self.store.transaction():
+            for table in ("private_library", "private_papers", "digest_sent"):
+                self.conn.execute(f"DELETE FROM {table} WHERE user_id = %s", (user_id,))
+            self.conn.execute("DELETE FROM users WHERE id = %s", (user_id,))
 
     def all(self) -> list[User]:
         """Every account, oldest first."""

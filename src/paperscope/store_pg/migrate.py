@@ -20,7 +20,13 @@ SMALL_TABLES: tuple[tuple[str, str, str], ...] = (
     ("ingest_runs", "id, source, started_at, finished_at, status, added, updated, unchanged, problems, message", "id"),
     ("ingest_problems", "id, run_id, record, reason", "id"),
     ("users", "id, email, password_hash, role, created_at, api_token_hash, feed_token, unsubscribe_token,"
-              " digest_frequency, digest_tags, digest_size, digest_trending, webhook_url, last_digest_at", "id"),
+              " digest_frequency, digest_tags, digest_size, digest_trending, webhook_url, last_digest_at, disabled,"
+              " api_token_hint", "id"),
+    ("sessions", "id_hash, user_id, data, created_at, seen_at", "id_hash"),
+    ("tokens", "hash, user_id, kind, hint, created_at, expires_at", "hash"),
+    ("instance_settings", "name, value", "name"),
+    ("private_papers", "user_id, id, record, created_at", "user_id, id"),
+    ("private_library", "user_id, paper_id, tag, saved_at", "user_id, tag, paper_id"),
     ("library", "user_id, paper_id, tag, saved_at", "user_id, tag, paper_id"),
     ("paper_state", "user_id, paper_id, note, read_at, hidden, vote", "user_id, paper_id"),
     ("saved_searches", "id, user_id, name, query, created_at", "id"),

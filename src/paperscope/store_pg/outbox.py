@@ -25,6 +25,11 @@ class PgOutboxRows(PgUserRows):
             self.conn.execute("UPDATE users SET last_digest_at = %s WHERE id = %s", (at, user_id))
         return outbox_id
 
+    def queue_mail(self, user_id: int, message: bytes, at: str) -> int:
+        """Put a single mail (e.g. a password-reset link) in the outbox; `digest send` retries it if needed."""
+        return int(self.conn.execute("INSERT INTO digest_outbox (user_id, created_at, message) VALUES (%s, %s, %s)"
+                                     " RETURNING id", (user_id, at, message)).fetchone()[0])
+
     def pending_digests(self) -> list[tuple[int, int, bytes, int]]:
         """(outbox id, user id, message bytes, attempts) still to send, oldest first."""
         return [(int(i), int(u), bytes(m), int(a)) for i, u, m, a in self.conn.execute(

@@ -149,4 +149,45 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     )
     """,
+    """
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id BIGINT REFERENCES users(id) ON DELETE CASCADE,
+        data TEXT NOT NULL DEFAULT '{}',
+        created_at DOUBLE PRECISION NOT NULL,
+        seen_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE INDEX sessions_seen ON sessions(seen_at);
+    CREATE TABLE tokens (
+        hash TEXT PRIMARY KEY,
+        user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('feed', 'unsubscribe', 'reset')),
+        hint TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        expires_at TEXT
+    );
+    CREATE INDEX tokens_user ON tokens(user_id, kind);
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN api_token_hint TEXT;
+    CREATE TABLE private_papers (
+        user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        id TEXT COLLATE "C" NOT NULL,
+        record TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+    );
+    CREATE TABLE private_library (
+        user_id BIGINT NOT NULL,
+        paper_id TEXT COLLATE "C" NOT NULL,
+        tag TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, tag, paper_id),
+        FOREIGN KEY (user_id, paper_id) REFERENCES private_papers(user_id, id) ON DELETE CASCADE
+    );
+    CREATE TABLE instance_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
+    """,
 )
