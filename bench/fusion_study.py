@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -67,9 +68,9 @@ def main() -> None:
     print(len(data), "queries")
     import sys
     sys.path.insert(0, str(Path(__file__).parent))
-    from fusion_variants import variants  # noqa: E402
-
     import re
+
+    from fusion_variants import variants  # noqa: E402
 
     for name, fn in variants().items():
         if args.only and not re.search(args.only, name):

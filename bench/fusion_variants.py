@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def complete(depth: int, w: float | Callable[[int], float], how: str = "minmax")
         union, b, c = _complete(q, depth)
         ws = w(q["n_words"]) if callable(w) else w
         s = (1 - ws) * _norm(b, how) + ws * _norm(c, how)
-        return dict(zip(union, s.tolist()))
+        return dict(zip(union, s.tolist(), strict=True))
     return fuse
 
 
@@ -83,7 +84,7 @@ def cos_only_complete(depth: int, w: float, how: str) -> Fuse:
         b = np.array([kwd.get(d, 0.0) for d in union])
         c = np.array([q["cos"].get(d, 0.0) for d in union])
         s = (1 - w) * _norm(b, how) + w * _norm(c, how)
-        return dict(zip(union, s.tolist()))
+        return dict(zip(union, s.tolist(), strict=True))
     return fuse
 
 
@@ -94,7 +95,7 @@ def rank_convex(depth: int, w: float) -> Fuse:
         n = max(len(union) - 1, 1)
         rb = 1 - np.argsort(np.argsort(-b, kind="stable"), kind="stable") / n
         rc = 1 - np.argsort(np.argsort(-c, kind="stable"), kind="stable") / n
-        return dict(zip(union, ((1 - w) * rb + w * rc).tolist()))
+        return dict(zip(union, ((1 - w) * rb + w * rc).tolist(), strict=True))
     return fuse
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from paperscope.config import load_settings
 from paperscope.evaluate import read_qrels
-from paperscope.models import ParsedQuery
-from paperscope.pipeline import SourceOptions, ingest, index_paths
 from paperscope.index import KeywordIndex
+from paperscope.models import ParsedQuery
+from paperscope.pipeline import SourceOptions, index_paths, ingest
 from paperscope.store import Store
 from paperscope.text import words
 

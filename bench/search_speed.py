@@ -45,9 +45,10 @@ def clustered_vectors(n: int, seed: int, intrinsic: int = 48, topics: int = 300,
 def isotropic_recall(n: int = 200_000, queries: int = 100) -> float:
     """Stress case: tight Gaussian blobs in full 384-d, where all cluster-mates tie at cosine ≈ .6 and
     nearest neighbours are noise; reported to show where 1-bit candidates stop working."""
+    import tempfile
+
     from paperscope.index import VectorIndex
     from paperscope.models import Paper
-    import tempfile
 
     rng = np.random.default_rng(3)
     c = rng.normal(size=(2000, DIM)).astype(np.float32)

@@ -121,7 +121,9 @@ def test_signup_save_tag_recommendations_and_unsubscribe(page, server_url, serve
     page.wait_for_selector("p.because")
 
     store = Store(served_home / "paperscope.sqlite3")
-    token = store.users.by_email("ada.browser@example.org").unsubscribe_token
+    from paperscope.auth import new_unsubscribe_token
+
+    token = new_unsubscribe_token(store, store.users.by_email("ada.browser@example.org").id)
     page.goto(server_url + f"/unsubscribe/{token}")
     page.click("#unsubscribe")
     page.wait_for_selector("#unsubscribed")

@@ -18,17 +18,25 @@ from paperscope.text import parse_query
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(params=["faiss", "milvus"])
-def backend_settings(request, settings, tmp_path):
-    """The same tests over each vector backend: faiss files, and a real Milvus Lite file under tmp."""
-    if request.param == "milvus":
-        return dataclasses.replace(settings, vector_backend="milvus", milvus_uri=str(tmp_path / "milvus.db"))
-    return settings
+@pytest.fixture(params=["embedded", "postgres", "milvus"])
+def backend(request):  # overrides conftest's: Milvus Lite joins the matrix (embedded SQLite, vectors in a .db file)
+    return str(request.param)
 
 
 @pytest.fixture
-def engine(backend_settings, store, fake_embedder):
-    settings = backend_settings
+def settings(backend, backend_settings, tmp_path):  # every engine test runs on each backend
+    if backend == "milvus":
+        return dataclasses.replace(backend_settings, vector_backend="milvus", milvus_uri=str(tmp_path / "milvus.db"))
+    return backend_settings
+
+
+@pytest.fixture
+def store(backend_store):
+    return backend_store
+
+
+@pytest.fixture
+def engine(settings, store, fake_embedder):
     ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     ingest(store, settings, "file", SourceOptions(path=DATA / "papers.csv"))
     embed_papers(store, fake_embedder)
@@ -118,8 +126,7 @@ def test_similar_excludes_itself_and_honours_negatives_and_filters(engine):
     assert all("hep-ph" in h.paper.categories for h in filtered)
 
 
-def test_incremental_update_and_new_version_reindexes(engine, backend_settings, store, fake_embedder):
-    settings = backend_settings
+def test_incremental_update_and_new_version_reindexes(engine, settings, store, fake_embedder):
     store.upsert_papers([Paper(id="local:new", title="Quark gluon plasma thermometry", abstract="Thermometry.")])
     assert embed_papers(store, fake_embedder) == 1
     counts = update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)

@@ -433,9 +433,9 @@ class VectorIndex:
                 CATS_FILE: n * MAX_CATS * CAT_DTYPE().itemsize,
                 "ids.txt": sum(len(i.encode("utf-8")) + 1 for i in self.ids)}
 
-    def mask(self, filters: Filters, author_ids: Sequence[str] | None = None) -> np.ndarray | None:
-        """Rows admitted by the filters (None: all rows), computed before any candidate search."""
-        if not filters and author_ids is None:
+    def mask(self, filters: Filters, allowed_ids: Sequence[str] | None = None) -> np.ndarray | None:
+        """Rows admitted by the filters and the optional id allow-list (None: all rows), before any search."""
+        if not filters and allowed_ids is None:
             return None
         keep = np.ones(len(self), bool)
         if filters.since:
@@ -450,10 +450,10 @@ class VectorIndex:
                     for col in range(MAX_CATS):  # column by column: 7x faster than .any(axis=1)
                         any_cat |= self.cats[:, col] == code
             keep &= any_cat
-        if author_ids is not None:
-            by_author = np.zeros(len(self), bool)
-            by_author[[self.rows[i] for i in author_ids if i in self.rows]] = True
-            keep &= by_author
+        if allowed_ids is not None:
+            allowed = np.zeros(len(self), bool)
+            allowed[[self.rows[i] for i in allowed_ids if i in self.rows]] = True
+            keep &= allowed
         return keep
 
     def count(self, mask: np.ndarray | None = None) -> int:
@@ -476,12 +476,11 @@ class VectorIndex:
         return None if row is None else np.asarray(self.vectors[row], np.float32)
 
     def vectors_of(self, ids: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-        """The stored vectors of those ids that have one (float32, in the given order), and those ids."""
-        have = [i for i in dict.fromkeys(ids) if i in self.rows]
-        if not have:
+        """The vectors of those ids that have one (float32 rows) and the ids, in the order asked."""
+        found = [i for i in ids if i in self.rows]
+        if not found:
             return np.zeros((0, self.dim), np.float32), []
-        rows = np.array([self.rows[i] for i in have])
-        return np.asarray(self.vectors[rows], np.float32), have
+        return np.asarray(self.vectors[np.array([self.rows[i] for i in found])], np.float32), found
 
     def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None,
                exclude: Sequence[str] = ()) -> list[tuple[str, float]]:

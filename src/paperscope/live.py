@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from . import generations
+from .backends import VectorIndex, open_vector_index
 from .config import Settings
 from .embed import Embedder, model_identity
 from .errors import IndexDamagedError
 from .index import KeywordIndex
 from .search import Engine
 from .store import Store
-from .vector_backend import VectorIndexLike, open_vector_index
 
 log = logging.getLogger("paperscope.live")
 
@@ -35,7 +35,7 @@ class Loaded:
 
     generation: generations.Generation
     keyword: KeywordIndex
-    vectors: VectorIndexLike
+    vectors: VectorIndex
 
 
 _REQUEST: contextvars.ContextVar[tuple[int, Loaded] | None] = contextvars.ContextVar("paperscope_gen", default=None)
@@ -87,7 +87,7 @@ class LiveEngine(Engine):
         return self._loaded().keyword
 
     @property  # type: ignore[override]
-    def vectors(self) -> VectorIndexLike:
+    def vectors(self) -> VectorIndex:
         """The vector index of the generation this request started with."""
         return self._loaded().vectors
 
@@ -148,8 +148,8 @@ class LiveEngine(Engine):
         """One stat: a memory-mapped vector file cut short under a running server would kill it on the next
         read (SIGBUS); answer `index_damaged` instead until a new generation goes live."""
         state = self._state
-        if state is None or not len(state.vectors):
-            return
+        if state is None or not hasattr(state.vectors, "path") or not len(state.vectors):
+            return  # Milvus holds no file of ours
         file = state.vectors.path / "vectors.f16"
         try:
             size = os.stat(file).st_size

@@ -145,7 +145,7 @@ class MilvusVectorIndex:
                                      "v": [0.0, 0.0]}])
         self.last_seq = last_seq
 
-    def mask(self, filters: Filters, author_ids: Sequence[str] | None = None) -> MilvusFilter | None:
+    def mask(self, filters: Filters, allowed_ids: Sequence[str] | None = None) -> MilvusFilter | None:
         """The filters as one Milvus expression (None: no filter), evaluated inside the vector search."""
         parts = []
         if filters.since:
@@ -155,8 +155,8 @@ class MilvusVectorIndex:
         if filters.categories:  # an empty slot is "", which no asked-for category may match
             wanted = _literal([c for c in filters.categories if c] or ["#" * (MAX_CAT + 1)])
             parts.append(" or ".join(f"cat{j} in {wanted}" for j in range(MAX_CATS)))
-        if author_ids is not None:
-            parts.append(f"id in {_literal(author_ids)}")
+        if allowed_ids is not None:
+            parts.append(f"id in {_literal(allowed_ids)}")
         return MilvusFilter(" and ".join(f"({p})" for p in parts)) if parts else None
 
     def vector(self, paper_id: str) -> np.ndarray | None:

@@ -169,7 +169,7 @@ class User:
     email: str
     role: str
     created_at: str
-    feed_token: str
+    feed_token: str  # legacy column: always "" now (feed and unsubscribe tokens are kept hashed in `tokens`)
     unsubscribe_token: str
     digest_frequency: str = "weekly"  # daily | weekly | off
     digest_tags: tuple[str, ...] = ()  # empty: the whole library
@@ -177,6 +177,7 @@ class User:
     digest_trending: bool = False
     webhook_url: str | None = None
     last_digest_at: str | None = None
+    disabled: bool = False  # an admin switched the account off: no sign-in, no tokens, no digests
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from .backends import AnyStore
 from .clean import clean_paper
 from .config import Settings
 from .errors import PaperscopeError, StoreError, UsageError
 from .models import Batch, IngestReport, Problem
 from .sources import arxiv_api, arxiv_oai, arxiv_snapshot, files, hf_daily
 from .sources._http import Client
-from .store import Store
 
 if TYPE_CHECKING:
     from .embed import Embedder
@@ -84,7 +84,7 @@ def clean_batch(batch: Batch) -> tuple[Batch, list[Problem]]:
 
 
 def ingest(
-    store: Store,
+    store: AnyStore,
     settings: Settings,
     source: str,
     opts: SourceOptions,
@@ -122,7 +122,7 @@ def ingest(
 # --- embed and index ----------------------------------------------------------------------------
 
 def embed_papers(
-    store: Store, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
+    store: AnyStore, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Embed papers with no vector for this model (or whose text changed); each batch commits on its own."""
     import hashlib
@@ -152,12 +152,14 @@ def embed_papers(
 
 
 def update_indexes(
-    store: Store, settings: Settings, name: str, dim: int, rebuild: bool = False,
+    store: AnyStore, settings: Settings, name: str, dim: int, rebuild: bool = False,
     on_progress: Callable[[int, int], None] | None = None, chunk: int = 5000,
 ) -> dict[str, int]:
     """Bring both indexes up to date in a new generation and publish it (a rebuild starts from empty).
 
     Nothing to do means no new generation (a cheap no-op); a failure leaves the live generation serving."""
+    if settings.database_url:
+        return _update_server(store, settings, name, dim, rebuild)
     try:
         return _update_generation(store, settings, name, dim, rebuild, on_progress, chunk)
     except OSError as exc:  # e.g. ENOSPC: the new generation was abandoned, the live one is untouched
@@ -165,15 +167,48 @@ def update_indexes(
                          "Free disk space, then run `paperscope update` again") from None
 
 
-def _update_generation(
-    store: Store, settings: Settings, name: str, dim: int, rebuild: bool,
-    on_progress: Callable[[int, int], None] | None, chunk: int,
-) -> dict[str, int]:
+def _update_server(store: AnyStore, settings: Settings, name: str, dim: int, rebuild: bool) -> dict[str, int]:
+    """On PostgreSQL the database is the index: build the model's HNSW index if missing, record progress
+    (each worker's keyword mirror follows the papers table by itself)."""
+    from .backends import MirroredKeywordIndex, drop_milvus_vectors, open_vectors, uses_milvus
+
+    keyword = MirroredKeywordIndex(store).catch_up(rebuild)
+    if uses_milvus(settings):  # vectors outside the database: copy the new ones into Milvus
+        if rebuild:
+            drop_milvus_vectors(settings, name, dim)
+        vectors = open_vectors(store, settings, name, dim)
+        return {"keyword": keyword, "vectors": _copy_vectors(store, vectors, store.model_id(name, dim), dim, 5000)}
+    vectors = open_vectors(store, settings, name, dim)
+    return {"keyword": keyword, "vectors": vectors.catch_up(rebuild)}  # type: ignore[attr-defined]
+
+
+def _copy_vectors(store: AnyStore, vectors: Any, model_id: int, dim: int, chunk: int,
+                  on_progress: Callable[[int], None] | None = None) -> int:
+    """Upsert the store's embeddings newer than the index's progress into it, chunk by chunk; how many."""
     import numpy as np
 
+    done = 0
+    while True:
+        rows = store.embeddings_since(model_id, vectors.last_seq, chunk)
+        if not rows:
+            return done
+        last = max(r[1] for r in rows)
+        papers = store.papers_by_ids([r[0] for r in rows])
+        rows = [r for r in rows if r[0] in papers]
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), np.float16).reshape(len(rows), dim).astype(np.float32)
+        vectors.upsert([r[0] for r in rows], matrix, [papers[r[0]] for r in rows], last)
+        done += len(rows)
+        if on_progress:
+            on_progress(len(rows))
+
+
+def _update_generation(
+    store: AnyStore, settings: Settings, name: str, dim: int, rebuild: bool,
+    on_progress: Callable[[int, int], None] | None, chunk: int,
+) -> dict[str, int]:
+    from .backends import drop_milvus_vectors, open_vector_index, vector_progress
     from .generations import writing
     from .index import KeywordIndex, keyword_last_seq
-    from .vector_backend import drop_milvus_vectors, open_vector_index, vector_progress
 
     kw_rel, vec_rel = (p.name for p in settings.index_paths(name))
     if rebuild:
@@ -201,17 +236,7 @@ def _update_generation(
                 on_progress(len(changed), total)
         if counts["keyword"] == 0 and live is None:
             keyword.upsert([], 0)  # an empty store still gets a readable keyword index
-        while True:
-            rows = store.embeddings_since(model_id, vectors.last_seq, chunk)
-            if not rows:
-                break
-            last = max(r[1] for r in rows)
-            papers = store.papers_by_ids([r[0] for r in rows])
-            rows = [r for r in rows if r[0] in papers]
-            matrix = np.frombuffer(b"".join(r[2] for r in rows), np.float16).reshape(len(rows), dim).astype(np.float32)
-            vectors.upsert([r[0] for r in rows], matrix, [papers[r[0]] for r in rows], last)
-            counts["vectors"] += len(rows)
-            if on_progress:
-                on_progress(len(rows), total)
+        counts["vectors"] = _copy_vectors(store, vectors, model_id, dim, chunk,
+                                          (lambda n: on_progress(n, total)) if on_progress else None)
         gen.publish()
     return counts

@@ -74,7 +74,7 @@ def recommend(engine: Engine, user_id: int, tag: str | None = None, k: int = 10,
     positives = users.paper_ids(user_id, tag) + ([] if tag else users.upvoted(user_id))
     negatives = users.negatives(user_id)
     model = train(engine, positives, negatives, seed=user_id)
-    allowed = None if candidates is None else engine.vectors.mask(Filters(), list(candidates))
+    allowed = engine.vectors.mask(Filters(), candidates)
     seen = sorted(set(users.paper_ids(user_id)) | set(negatives) | set(exclude) | set(positives))
     # Unit vectors rank by x·w exactly as by cosine with w/|w|: the top of a linear model is a
     # nearest-neighbour query, answered by the vector index (1-bit candidates, float rescoring, filters).

@@ -9,15 +9,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .backends import AnyStore, KeywordSearch, VectorIndex, open_keyword, open_vector_index, open_vectors
 from .config import Settings
 from .embed import Embedder, load_query_embedder
 from .errors import BadQueryError, NotFoundError, UsageError
-from .index import KeywordIndex
 from .models import Filters, Hit, ParsedQuery, SearchResult
 from .rank import convex_fusion, rrf, top
-from .store import Store
 from .text import highlight, is_blank, parse_query
-from .vector_backend import VectorIndexLike, open_vector_index
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -26,10 +24,10 @@ MODES = ("hybrid", "keyword", "semantic")
 class Engine:
     """The open store and indexes of one data directory, built once by the CLI or the web app."""
 
-    store: Store
+    store: AnyStore
     settings: Settings
-    keyword: KeywordIndex
-    vectors: VectorIndexLike
+    keyword: KeywordSearch
+    vectors: VectorIndex
     _embedder: Embedder | None = None
     generation: Any = None  # the index generation held open (generations.Generation) while this engine lives
 
@@ -55,16 +53,20 @@ class Engine:
         return vec
 
 
-def open_engine(store: Store, settings: Settings, embedder: Embedder | None = None) -> Engine:
-    """Open the indexes beside the store; the vector index must belong to the configured model."""
+def open_engine(store: AnyStore, settings: Settings, embedder: Embedder | None = None) -> Engine:
+    """Open the configured indexes over the store; the vector index must belong to the configured model."""
     from .embed import model_identity
-
     from .generations import ensure_live
 
     name, dim = model_identity(settings, embedder)
+    if settings.database_url:  # server backends: nothing of the index lives in the data dir
+        return Engine(store, settings, open_keyword(store, settings, name), open_vectors(store, settings, name, dim),
+                      embedder)
+    from .index import KeywordIndex
+
     kw_rel, vec_rel = (p.name for p in settings.index_paths(name))
     gen = ensure_live(settings.home / "index", lambda path: KeywordIndex(path / kw_rel).upsert([], 0))
-    vectors = open_vector_index(settings, name, dim, gen.path / vec_rel)
+    vectors = open_vector_index(settings, name, dim, gen.path / vec_rel)  # Milvus: outside the generation
     return Engine(store, settings, KeywordIndex(gen.path / kw_rel), vectors, embedder, generation=gen)
 
 
@@ -99,11 +101,10 @@ def _semantic(engine: Engine, pq: ParsedQuery, depth: int) -> list[tuple[str, fl
     if passing == 0:
         return []
     if passing <= SYNTAX_MASK_MAX:  # the few papers with the phrase join the filters as an id restriction
-        only = engine.keyword.admitted(pq, limit=passing)
+        admitted = engine.keyword.admitted(pq, limit=passing)
         if authors is not None:
-            by_author = set(authors)
-            only = [i for i in only if i in by_author]
-        return engine.vectors.search(qvec, depth, engine.vectors.mask(pq.filters, only))
+            admitted = sorted(set(admitted) & set(authors))
+        return engine.vectors.search(qvec, depth, engine.vectors.mask(pq.filters, admitted))
     admitted_rows = engine.vectors.count(mask)
     m = 2 * depth
     while True:

@@ -14,7 +14,7 @@ from ..config import Settings
 from ..errors import SourceError
 from ..models import Batch, IngestReport
 from ..pipeline import SourceOptions, ingest
-from ..store import Store
+from ..backends import AnyStore
 
 
 def echo_json(data: Any) -> None:
@@ -22,12 +22,14 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def open_store(ctx: click.Context) -> Store:
-    """The store of this run's data directory, closed when the command ends."""
+def open_store(ctx: click.Context) -> AnyStore:
+    """The store the settings name (the data dir's SQLite file, or PostgreSQL), closed when the command ends."""
+    from ..backends import open_store as build
+
     root = ctx.find_root()
     settings: Settings = root.obj
     if "store" not in root.meta:
-        store = Store(settings.db_path)
+        store = build(settings)
         root.call_on_close(store.close)
         root.meta["store"] = store
     return root.meta["store"]  # type: ignore[no-any-return]

@@ -25,6 +25,13 @@ class OutboxRows(UserRows):
             self.conn.execute("UPDATE users SET last_digest_at = ? WHERE id = ?", (at, user_id))
         return outbox_id
 
+    def queue_mail(self, user_id: int, message: bytes, at: str) -> int:
+        """Put a single mail (e.g. a password-reset link) in the outbox; `digest send` retries it if needed."""
+        with self.store.transaction():
+            cur = self.conn.execute("INSERT INTO digest_outbox (user_id, created_at, message) VALUES (?, ?, ?)",
+                                    (user_id, at, message))
+        return int(cur.lastrowid or 0)
+
     def pending_digests(self) -> list[tuple[int, int, bytes, int]]:
         """(outbox id, user id, message bytes, attempts) still to send, oldest first."""
         return self.conn.execute(

@@ -138,4 +138,51 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # OAI-PMH deletions: the paper stays (users' libraries point at it) but leaves lists and search.
     "ALTER TABLE papers ADD COLUMN withdrawn TEXT",
+    """
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        data TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL,
+        seen_at REAL NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE INDEX sessions_seen ON sessions(seen_at);
+    CREATE TABLE tokens (
+        hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('feed', 'unsubscribe', 'reset')),
+        hint TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        expires_at TEXT
+    );
+    CREATE INDEX tokens_user ON tokens(user_id, kind);
+    INSERT INTO tokens (hash, user_id, kind, hint, created_at)
+        SELECT sha256_hex(feed_token), id, 'feed', substr(feed_token, 1, 4), created_at FROM users;
+    INSERT INTO tokens (hash, user_id, kind, hint, created_at)
+        SELECT sha256_hex(unsubscribe_token), id, 'unsubscribe', substr(unsubscribe_token, 1, 4), created_at FROM users;
+    UPDATE users SET feed_token = 'moved:' || sha256_hex(feed_token),
+                     unsubscribe_token = 'moved:' || sha256_hex(unsubscribe_token);
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN api_token_hint TEXT;
+    CREATE TABLE private_papers (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE private_library (
+        user_id INTEGER NOT NULL,
+        paper_id TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, tag, paper_id),
+        FOREIGN KEY (user_id, paper_id) REFERENCES private_papers(user_id, id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE TABLE instance_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
