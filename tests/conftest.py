@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from fakes import XSS_TITLE, HashingEmbedder  # noqa: F401 - re-exported for tests that import them from here
 from paperscope.config import Settings, load_settings
 from paperscope.store import Store
 
@@ -186,29 +187,6 @@ def backend_store(backend_settings: Settings) -> Iterator[Any]:
     s.close()
 
 
-class HashingEmbedder:
-    """A fast stand-in for unit tests only: hashed bag of stems, so shared words mean nearby vectors."""
-
-    name = "test-hashing"
-    dim = 64
-
-    def embed(self, texts, batch_size=32):
-        import hashlib
-
-        import numpy as np
-
-        from paperscope.text import words
-
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            for w in words(text):
-                h = int(hashlib.md5(w[:5].encode()).hexdigest(), 16)
-                out[i, h % self.dim] += 1.0 if (h >> 8) % 2 else -1.0
-            norm = np.linalg.norm(out[i])
-            out[i] = out[i] / norm if norm else out[i]
-        return out
-
-
 @pytest.fixture
 def fake_embedder() -> HashingEmbedder:
     return HashingEmbedder()
@@ -222,7 +200,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-XSS_TITLE = 'A <script>alert("pwned")</script> title & <b>friends</b>'
 
 
 @pytest.fixture(scope="session")

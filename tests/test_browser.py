@@ -71,7 +71,7 @@ def test_daily_search_filter_paper_similar_flow(page, server_url):
 
 
 def test_script_in_a_title_renders_as_text(page, server_url):
-    from conftest import XSS_TITLE
+    from fakes import XSS_TITLE
 
     page.goto(server_url + "/paper/local:xss")
     assert page.inner_text("h1") == XSS_TITLE.replace("<b>", "").replace("</b>", "")  # formatting tags dropped at ingest

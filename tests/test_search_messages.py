@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from conftest import HashingEmbedder
+from fakes import HashingEmbedder
 from paperscope.cli import main
 from paperscope.config import load_settings
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from conftest import HashingEmbedder
+from fakes import HashingEmbedder
 from paperscope.config import load_settings
 from paperscope.errors import BadQueryError, NotFoundError, UsageError
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
