@@ -77,6 +77,8 @@ class Settings:
     api_anon_rate: int = _s(0, "anonymous API requests per minute per client address; 0: unlimited")
     webhook_allow: str = _s("", "comma-separated hosts, addresses or networks (CIDR) webhooks may reach although "
                                 "private or loopback, e.g. '10.1.2.3,hooks.lab.internal'")
+    lab_submissions_per_day: int = _s(10, "papers one member may submit to the lab's daily list per day")
+    lab_comments_per_day: int = _s(100, "comments one member may write per day")
 
     @property
     def db_path(self) -> Path:
