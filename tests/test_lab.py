@@ -341,3 +341,37 @@ def test_cli_submit(settings, store, server, tmp_path):
     assert out["created"] and out["submittedBy"] == "member-1" and not out["fetched"]
     missing = CliRunner().invoke(main, ["--data-dir", str(settings.home), "submit", "0704.0001", "--as", "x@y.z"], env=env)
     assert missing.exit_code != 0 and "paperscope user add" in missing.output
+
+
+def test_json_api_writes_need_a_token_and_speak_hugging_face_fields(app, store):
+    from paperscope.auth import new_api_token
+
+    ada = member(app, "ada@example.org", "Ada")
+    token = new_api_token(store, store.users.by_email("ada@example.org").id)
+    bearer = {"Authorization": f"Bearer {token}"}
+    api = TestClient(app)
+    assert ada.post("/api/papers/0704.0001/upvote").status_code == 403  # a cookie alone cannot write (no CSRF)
+    for _ in range(2):
+        r = api.post("/api/papers/0704.0001/upvote", headers=bearer)
+        assert r.status_code == 200 and r.json()["upvotes"] == 1 and r.json()["upvoted"] is True
+    assert api.post("/api/papers/0704.0001/unupvote", headers=bearer).json()["upvotes"] == 0
+    r = api.post("/api/submit", json={"paper": f"arXiv:{NEW}v1"}, headers=bearer)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["paper"]["id"] == NEW and body["submittedBy"] == "Ada" and body["created"] and body["fetched"]
+    assert body["paper"]["submittedOnDailyBy"]["name"] == "Ada" and body["submittedOnDailyAt"]
+    assert api.post("/api/submit", json={"paper": 5}, headers=bearer).status_code == 400
+
+
+def test_digest_trending_counts_the_labs_submissions(engine, store):
+    from paperscope.digest import select
+
+    ada, bob = store.users.create("ada@example.org", None), store.users.create("bob@example.org", None)
+    store.users.set_digest(bob.id, "daily", [], 10, True, None)
+    now = datetime.now(timezone.utc)
+    bob = dataclasses.replace(store.users.get(bob.id), last_digest_at=(now + timedelta(seconds=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"))  # the last digest went out after the ingest
+    assert [i.paper.id for i in select(engine, bob, now)] == []  # nothing new... until the lab picks a paper
+    community.submit(engine, ada, "0704.0007")
+    items = select(engine, bob, now)
+    assert [i.paper.id for i in items] == ["arxiv:0704.0007"] and items[0].why == "Trending on this instance"
