@@ -10,7 +10,7 @@ import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -135,7 +135,8 @@ def test_unknown_id_is_fetched_embedded_indexed_and_searchable(engine, store, se
     assert [r.params.get("id_list") for r in server.log] == [NEW]
     fresh = open_engine(store, engine.settings, engine._embedder)
     assert [h.paper.id for h in search(fresh, "tardigrade sponges", 5, "keyword").hits] == [f"arxiv:{NEW}"]
-    assert [h.paper.id for h in search(fresh, "cryptobiotic caches long context", 5, "semantic").hits][0] == f"arxiv:{NEW}"
+    semantic = search(fresh, "cryptobiotic caches long context", 5, "semantic").hits
+    assert semantic[0].paper.id == f"arxiv:{NEW}"
     with pytest.raises(NotFoundError, match="arXiv has no paper 2406.99999"):
         community.submit(engine, ada, "2406.99999")
 
@@ -304,12 +305,12 @@ def test_followers_get_replies_in_their_digest(engine, store):
 
     ada, bob = store.users.create("ada@example.org", None), store.users.create("bob@example.org", None)
     store.community.follow(ada.id, "arxiv:0704.0001", True)
-    since = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     ada = dataclasses.replace(ada, last_digest_at=since)
     community.comment(engine, ada, "0704.0001", "my own comment")
-    assert select(engine, ada, datetime.now(timezone.utc)) == []  # one's own words are not news
+    assert select(engine, ada, datetime.now(UTC)) == []  # one's own words are not news
     community.comment(engine, bob, "0704.0001", "I **disagree**")
-    items = select(engine, ada, datetime.now(timezone.utc))
+    items = select(engine, ada, datetime.now(UTC))
     assert [i.paper.id for i in items] == ["arxiv:0704.0001"] and "latest by member-2" in items[0].why
     assert "disagree" in items[0].why
 
@@ -339,7 +340,8 @@ def test_cli_submit(settings, store, server, tmp_path):
     assert run.exit_code == 0, run.output
     out = json.loads(run.output)
     assert out["created"] and out["submittedBy"] == "member-1" and not out["fetched"]
-    missing = CliRunner().invoke(main, ["--data-dir", str(settings.home), "submit", "0704.0001", "--as", "x@y.z"], env=env)
+    missing = CliRunner().invoke(main, ["--data-dir", str(settings.home), "submit", "0704.0001", "--as", "x@y.z"],
+                                 env=env)
     assert missing.exit_code != 0 and "paperscope user add" in missing.output
 
 
@@ -368,7 +370,7 @@ def test_digest_trending_counts_the_labs_submissions(engine, store):
 
     ada, bob = store.users.create("ada@example.org", None), store.users.create("bob@example.org", None)
     store.users.set_digest(bob.id, "daily", [], 10, True, None)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     bob = dataclasses.replace(store.users.get(bob.id), last_digest_at=(now + timedelta(seconds=1)).strftime(
         "%Y-%m-%dT%H:%M:%SZ"))  # the last digest went out after the ingest
     assert [i.paper.id for i in select(engine, bob, now)] == []  # nothing new... until the lab picks a paper

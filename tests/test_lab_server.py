@@ -13,14 +13,14 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import lxml.html
 import pytest
 import requests
 
-from conftest import DATA, RecordedServer, _free_port
+from conftest import RecordedServer, _free_port
 
 NEW = "2406.01234"
 HOSTILE = ('Hi <script>alert("s")</script> <img src=x onerror=alert(1)> [click me](javascript:alert(2)) '
@@ -184,8 +184,9 @@ def test_private_marks_stay_private_and_public_actions_show_names(lab_url, membe
 # --- the browser ----------------------------------------------------------------------------------
 
 def test_browser_submit_upvote_and_comment(lab_url):
-    from test_browser import CHROMIUM, FLAGS, shot
     from playwright.sync_api import sync_playwright
+
+    from test_browser import CHROMIUM, FLAGS, shot
 
     assert Path(CHROMIUM).exists()
     with sync_playwright() as p:

@@ -7,9 +7,10 @@ lock around database and index writes but never around the network fetch of an u
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import ForbiddenError, LimitError, NotFoundError, SourceError, UsageError
@@ -34,7 +35,7 @@ def direct(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def today(now: datetime | None = None) -> str:
     """The lab's day (UTC), the key of the daily list."""
-    return (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d")
+    return (now or datetime.now(UTC)).strftime("%Y-%m-%d")
 
 
 def parse_ref(ref: str) -> str:

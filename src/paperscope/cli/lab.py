@@ -10,7 +10,8 @@ from .common import echo_json, open_engine
 
 @click.command("submit")
 @click.argument("paper")
-@click.option("--as", "email", required=True, help="The member who submits (their display name is shown, never the email).")
+@click.option("--as", "email", required=True,
+              help="The member who submits (their display name is shown, never the email).")
 @click.option("--withdraw", is_flag=True, help="Take this member's submission of today off the list instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context

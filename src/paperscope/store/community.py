@@ -6,9 +6,10 @@ the per-user tables. Rules that need the current day or a user's role live in `p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ForbiddenError, LimitError, NotFoundError, UsageError
 from .db import now_utc
@@ -57,7 +58,7 @@ class Activity:
 
 def _now_ms() -> str:
     """Submission time to the millisecond (Hugging Face's `submittedOnDailyAt` format; orders same-second ties)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def default_name(user_id: int) -> str:

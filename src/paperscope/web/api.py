@@ -72,7 +72,8 @@ def api_daily(request: Request, date_: str | None = Query(None, alias="date", pa
         day = date_ or locked(request, store.community.latest_submission_day) or date.today().isoformat()
         return [lab_item_json(*x) for x in locked(request, lab_items, store, day, limit, p * limit)]
     day = date_ or locked(request, store.latest_day) or date.today().isoformat()
-    return locked(request, with_activities, store, [hf_item(x) for x in locked(request, store.papers_on_day, day, limit, p * limit)])
+    papers = locked(request, store.papers_on_day, day, limit, p * limit)
+    return locked(request, with_activities, store, [hf_item(x) for x in papers])
 
 
 @router.get("/trending", summary="Trending papers (recent signals decayed by age)")

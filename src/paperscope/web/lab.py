@@ -87,7 +87,8 @@ def lab_page(request: Request, date_: str | None = Query(None, alias="date", max
 
 
 @router.post("/submit")
-def submit_form(request: Request, paper: str = Form("", max_length=community.MAX_REF), csrf: str = Form("")) -> Response:
+def submit_form(request: Request, paper: str = Form("", max_length=community.MAX_REF),
+                csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     result = _submit(request, paper)
     pid = result.paper.id
@@ -199,14 +200,15 @@ def lab_feed(request: Request, fmt: str, date_: str | None = Query(None, alias="
     items = locked(request, lab_items, store, day, 100, 0)
     base = request.app.state.engine.settings.base_url.rstrip("/")
     url = base + request.url.path
-    entries = [(p, f"Submitted to the lab by {s.submitted_by} on {s.day} · {upvotes} upvote{'s' if upvotes != 1 else ''}"
-                   f" · {comments} comment{'s' if comments != 1 else ''}") for p, s, upvotes, comments in items]
+    entries = [(p, f"Submitted to the lab by {s.submitted_by} on {s.day} · {upvotes} upvote"
+                   f"{'s' if upvotes != 1 else ''} · {comments} comment{'s' if comments != 1 else ''}")
+               for p, s, upvotes, comments in items]
     title = f"paperscope lab: papers of {day}"
     if fmt == "atom":
         return Response(atom(title, url, base, entries), media_type="application/atom+xml")
     if fmt == "json":
         doc = json_feed(title, url, base, entries)
-        for item, (_, s, upvotes, comments) in zip(doc["items"], items):
+        for item, (_, s, upvotes, comments) in zip(doc["items"], items, strict=True):
             item["_paperscope"] = {"upvotes": upvotes, "numComments": comments, "submittedBy": s.submitted_by,
                                    "submittedOnDailyAt": s.submitted_at}
         return JSONResponse(doc, media_type="application/feed+json")

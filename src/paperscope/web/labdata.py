@@ -5,8 +5,9 @@ Shared by the routers (like `common`); imports only services and the store, neve
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
