@@ -87,7 +87,7 @@ def main() -> None:
         started = time.perf_counter()
         community.submit(engine, users[i % len(users)], arxiv_id)
         fresh = open_engine(store, settings, embedder)  # what the server does after an update
-        engine.keyword, engine.vectors = fresh.keyword, fresh.vectors
+        engine.keyword, engine.vectors, engine.generation = fresh.keyword, fresh.vectors, fresh.generation
         unknown.append(time.perf_counter() - started)
         hits = search(engine, f"tardigrade {arxiv_id} sponges", 3, "keyword").hits
         found += bool(hits) and hits[0].paper.arxiv_id == arxiv_id
