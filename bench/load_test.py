@@ -85,7 +85,7 @@ def main() -> None:
                 time.sleep(0.5)
         for _ in range(20):  # every worker loads its model and maps its index
             requests.get(url, params={"q": "warm up again"}, timeout=60)
-        sample_words = " ".join(json.loads(l)["title"] for l in
+        sample_words = " ".join(json.loads(line)["title"] for line in
                                 (ROOT.parent / "src/paperscope/sample/listing-papers.jsonl").open()).lower().split()
         vocab = [w for w in sample_words + " ".join(TOPICS.values()).split() if w.isalpha() and len(w) > 3]
         latencies: list[float] = []

@@ -1,6 +1,8 @@
 """Benchmark: hybrid search speed, vector recall and serving memory at 1,000,000 papers on this machine.
 
-Usage: python bench/search_speed.py [--papers 1000000] [--data-dir bench/out/speed] [--queries 300]
+Usage: python bench/search_speed.py [--papers 1000000|100000] [--data-dir DIR] [--queries 300] [--serve-only] [--no-extras]
+The 1M point writes bench/results/search_speed.json, any other size search_speed_<n>.json (e.g. the 100k
+point, search_speed_100k.json); `--no-extras` skips serving memory and the recall studies (before/after runs).
 Stages: generate a realistic synthetic snapshot → ingest → store clustered synthetic 384-d vectors (no
 embedding run needed) → build both indexes (timed) → in a fresh process: open the engine, run queries
 with the real query embedder (p50/p99 with and without filters), vector recall@10 against exact float
@@ -43,9 +45,10 @@ def clustered_vectors(n: int, seed: int, intrinsic: int = 48, topics: int = 300,
 def isotropic_recall(n: int = 200_000, queries: int = 100) -> float:
     """Stress case: tight Gaussian blobs in full 384-d, where all cluster-mates tie at cosine ≈ .6 and
     nearest neighbours are noise; reported to show where 1-bit candidates stop working."""
+    import tempfile
+
     from paperscope.index import VectorIndex
     from paperscope.models import Paper
-    import tempfile
 
     rng = np.random.default_rng(3)
     c = rng.normal(size=(2000, DIM)).astype(np.float32)
@@ -136,6 +139,13 @@ def serve(data_dir: Path, n_queries: int) -> dict[str, object]:
     times = []
     for q in queries:
         t = time.perf_counter()
+        search(engine, q, mode="keyword")
+        times.append((time.perf_counter() - t) * 1000)
+    out["keyword no filter"] = {"p50_ms": _pct(times, 50), "p99_ms": _pct(times, 99)}
+    print(f"keyword no filter       p50 {_pct(times, 50):6.2f} ms  p99 {_pct(times, 99):6.2f} ms", flush=True)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
         engine.embedder.embed([q])
         times.append((time.perf_counter() - t) * 1000)
     out["query embedding"] = {"p50_ms": _pct(times, 50), "p99_ms": _pct(times, 99)}
@@ -205,19 +215,32 @@ def real_vector_recall(scifact_dir: Path) -> dict[str, float] | None:
     return out
 
 
+def _label(n: int) -> str:
+    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--papers", type=int, default=1_000_000)
-    ap.add_argument("--data-dir", type=Path, default=ROOT / "out" / "speed")
+    ap.add_argument("--data-dir", type=Path, default=None, help="default bench/out/speed (1M) or speed-<n>")
     ap.add_argument("--queries", type=int, default=300)
-    ap.add_argument("--out", type=Path, default=ROOT / "results" / "search_speed.json")
+    ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--serve-only", action="store_true", help="reuse the built data dir; measure serving only")
+    ap.add_argument("--no-extras", action="store_true", help="skip serving memory and the recall studies")
     args = ap.parse_args()
+    suffix = "" if args.papers == 1_000_000 else f"_{_label(args.papers)}"
+    args.data_dir = args.data_dir or ROOT / "out" / ("speed" + suffix.replace("_", "-"))
+    args.out = args.out or ROOT / "results" / f"search_speed{suffix}.json"
     args.data_dir.mkdir(parents=True, exist_ok=True)
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     build_figures = build(args.papers, args.data_dir) if not args.serve_only else previous.get("build", {})
     result: dict[str, object] = {"papers": args.papers, "build": build_figures}
     result["serve"] = serve(args.data_dir, args.queries)
+    if args.no_extras:
+        print(json.dumps(result, indent=2))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
+        return
     result["serving_memory"] = serving_memory(args.data_dir)
     print(f"serving memory {result['serving_memory']}", flush=True)
     result["real_vectors_recall@10 (scifact, 5183 docs)"] = real_vector_recall(ROOT / "out" / "scifact")

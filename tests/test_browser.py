@@ -71,7 +71,7 @@ def test_daily_search_filter_paper_similar_flow(page, server_url):
 
 
 def test_script_in_a_title_renders_as_text(page, server_url):
-    from conftest import XSS_TITLE
+    from fakes import XSS_TITLE
 
     page.goto(server_url + "/paper/local:xss")
     assert page.inner_text("h1") == XSS_TITLE.replace("<b>", "").replace("</b>", "")  # formatting tags dropped at ingest
@@ -121,7 +121,9 @@ def test_signup_save_tag_recommendations_and_unsubscribe(page, server_url, serve
     page.wait_for_selector("p.because")
 
     store = Store(served_home / "paperscope.sqlite3")
-    token = store.users.by_email("ada.browser@example.org").unsubscribe_token
+    from paperscope.auth import new_unsubscribe_token
+
+    token = new_unsubscribe_token(store, store.users.by_email("ada.browser@example.org").id)
     page.goto(server_url + f"/unsubscribe/{token}")
     page.click("#unsubscribe")
     page.wait_for_selector("#unsubscribed")

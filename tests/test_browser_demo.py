@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from conftest import _free_port
+from fakes import free_port
 from test_browser import CHROMIUM, FLAGS
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -26,7 +26,7 @@ def demo_url(tmp_path_factory) -> Iterator[str]:
     run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
     subprocess.run(run + ["ingest", "sample"], check=True, capture_output=True)
     subprocess.run(run + ["update"], check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(run + ["serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

@@ -53,7 +53,7 @@ def test_trending_scores_differ_over_many_days_and_undated_papers_are_left_out(c
     scores = [r["trendingScore"] for r in rows]
     assert scores == sorted(scores, reverse=True)
     page = client.get("/trending").text
-    assert "(upvotes + 3·saves + ln(1 + GitHub stars) + 1) / (age in hours + 2)^1.5" in page
+    assert "(upvotes + 3·saves + 3·lab submissions + ln(1 + GitHub stars) + 1) / (age in hours + 2)^1.5" in page
 
 
 def test_daily_page_walks_real_days_and_shows_authors_and_signals(client):

@@ -105,7 +105,9 @@ def test_right_users_get_right_papers_once(world, settings, smtp):
     ada_mail = mails["ada@example.org"]
     assert ada_mail["X-Rcpt-To"] == "ada@example.org" and ada_mail["Bcc"] is None
     assert ada_mail["Subject"] == "paperscope: 5 new papers in pheno Bcc: mallory@evil.example"
-    assert str(ada_mail["List-Unsubscribe"]).strip() == f"<http://ps.test/unsubscribe/{ada.unsubscribe_token}>"
+    link = str(ada_mail["List-Unsubscribe"]).strip()
+    assert link.startswith("<http://ps.test/unsubscribe/") and link.endswith(">")
+    assert engine.store.users.by_unsubscribe_token(link[len("<http://ps.test/unsubscribe/"):-1]).id == ada.id
     assert ada_mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = ada_mail.get_body(("plain",)).get_content()
     html = ada_mail.get_body(("html",)).get_content()
@@ -156,7 +158,8 @@ def test_webhook_gets_the_digest_as_json(world, settings, smtp, server):
     engine, ada, bob, _ = world
     engine.store.users.set_digest(bob.id, "weekly", [], 3, False, server.url + "/hook")
     port, out = smtp()
-    run(engine, _settings(settings, port), datetime.now(timezone.utc) + timedelta(minutes=1))
+    allowed = dataclasses.replace(_settings(settings, port), webhook_allow="127.0.0.1")  # a lab's internal hook
+    run(engine, allowed, datetime.now(timezone.utc) + timedelta(minutes=1))
     assert len(server.posts) == 1 and server.posts[0][0] == "/hook"
     body = json.loads(server.posts[0][1])
     assert len(body["papers"]) == 3 and all(p["title"] and p["why"] for p in body["papers"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +18,32 @@ from paperscope.text import parse_query
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.fixture(params=["embedded", "postgres", "milvus"])
+def backend(request):  # overrides conftest's: Milvus Lite joins the matrix (embedded SQLite, vectors in a .db file)
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend, backend_settings, tmp_path):  # every engine test runs on each backend
+    if backend == "milvus":
+        return dataclasses.replace(backend_settings, vector_backend="milvus", milvus_uri=str(tmp_path / "milvus.db"))
+    return backend_settings
+
+
+@pytest.fixture
+def store(backend_store):
+    return backend_store
+
+
 @pytest.fixture
 def engine(settings, store, fake_embedder):
     ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     ingest(store, settings, "file", SourceOptions(path=DATA / "papers.csv"))
     embed_papers(store, fake_embedder)
     update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
-    return open_engine(store, settings, fake_embedder)
+    engine = open_engine(store, settings, fake_embedder)
+    yield engine
+    getattr(engine.vectors, "close", lambda: None)()
 
 
 def test_keyword_search_finds_stemmed_words_and_highlights(engine):

@@ -1,57 +1,136 @@
-"""Passwords (argon2), API tokens (only their SHA-256 is stored) and the cookie-signing secret."""
+"""Passwords (argon2id, hashed off any lock and a bounded number at a time), email checks, and every bearer
+secret paperscope hands out (API, feed, password-reset, session ids): shown once, stored only as SHA-256."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import secrets
-from pathlib import Path
+import threading
+from datetime import datetime, timedelta, timezone
 
 from .errors import AuthError, UsageError
 from .models import User
 from .store import Store
+from .store.accounts import sha256_hex
 
 MIN_PASSWORD = 8
+RESET_LIFETIME = timedelta(hours=1)
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
 
 
 def _hasher():  # type: ignore[no-untyped-def]
     from argon2 import PasswordHasher
 
-    return PasswordHasher()
+    # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): one hash uses one core, so a burst of
+    # sign-ins limited to one hash at a time leaves the other core to search.
+    return PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of a password of at least 8 characters."""
+def hashing_slot(workers: int = 1) -> threading.BoundedSemaphore:
+    """The process-wide budget of concurrent password hashes (callers wait their turn, holding no lock)."""
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(max(1, workers), threading.BoundedSemaphore(max(1, workers)))
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that is too short or absurdly long."""
     if len(password) < MIN_PASSWORD or len(password) > 1024:
         raise UsageError(f"a password has {MIN_PASSWORD} to 1,024 characters")
-    return str(_hasher().hash(password))
 
 
-def authenticate(store: Store, email: str, password: str) -> User:
+def hash_password(password: str, workers: int = 1) -> str:
+    """An argon2id hash of a password of at least 8 characters."""
+    check_password(password)
+    with hashing_slot(workers):
+        return str(_hasher().hash(password))
+
+
+_DUMMY: list[str] = []
+
+
+def _verify(stored: str | None, password: str, workers: int) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    if not _DUMMY:
+        _DUMMY.append(str(_hasher().hash(secrets.token_urlsafe(16))))
+    with hashing_slot(workers):
+        try:  # an unknown account costs one hash too, so timing does not tell whether it exists
+            return bool(_hasher().verify(stored or _DUMMY[0], password)) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def normalise_email(email: str) -> str:
+    """The address as stored, after an RFC 5322 syntax check (no DNS lookup); UsageError otherwise."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return str(validate_email(email.strip(), check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise UsageError(f"{email.strip()[:80]!r} is not a valid email address: {exc}") from None
+
+
+def authenticate(store: Store, email: str, password: str, workers: int = 1) -> User:
     """The account for these credentials, or AuthError (same message whichever part is wrong)."""
-    from argon2.exceptions import VerificationError, InvalidHashError
-
     user = store.users.by_email(email)
     stored = store.users.password_hash(user.id) if user else None
-    try:
-        if user is None or stored is None or not _hasher().verify(stored, password):
-            raise AuthError("wrong email or password")
-    except (VerificationError, InvalidHashError):
-        raise AuthError("wrong email or password") from None
+    if not _verify(stored, password, workers) or user is None or stored is None or user.disabled:
+        raise AuthError("wrong email or password")
     if _hasher().check_needs_rehash(stored):
-        store.users.set_password_hash(user.id, hash_password(password))
+        store.users.set_password_hash(user.id, hash_password(password, workers))
     return user
+
+
+def verify_password(store: Store, user: User, password: str, workers: int = 1) -> None:
+    """AuthError unless this is the user's current password (for a password change)."""
+    stored = store.users.password_hash(user.id)
+    if stored is None or not _verify(stored, password, workers):
+        raise AuthError("the current password is wrong")
+
+
+def set_password(store: Store, user_id: int, password: str, workers: int = 1) -> None:
+    """Replace a password and end every session of the account (a stolen cookie stops working)."""
+    fresh = hash_password(password, workers)
+    store.users.set_password_hash(user_id, fresh)
+    store.users.sessions_end_all(user_id)
 
 
 def token_hash(token: str) -> str:
     """What the store keeps of an API token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return sha256_hex(token)
+
+
+def mask(token: str) -> str:
+    """The hint shown for a token after it was displayed once."""
+    return token[:7] + "…"
 
 
 def new_api_token(store: Store, user_id: int) -> str:
     """Issue a new API token for scripts (replacing the old one); shown once, stored hashed."""
     token = "ps_" + secrets.token_urlsafe(32)
-    store.users.set_api_token_hash(user_id, token_hash(token))
+    store.users.set_api_token_hash(user_id, token_hash(token), mask(token))
+    return token
+
+
+def new_feed_token(store: Store, user_id: int) -> str:
+    """Issue (or rotate) the secret of a user's private feed URLs; shown once, stored hashed."""
+    token = "f" + secrets.token_urlsafe(24)
+    store.users.add_token(user_id, "feed", token, mask(token), replace=True)
+    return token
+
+
+def new_unsubscribe_token(store: Store, user_id: int) -> str:
+    """A one-click unsubscribe secret for one mail; every issued link works until revoked from settings."""
+    token = "u" + secrets.token_urlsafe(24)
+    store.users.add_token(user_id, "unsubscribe", token, mask(token))
+    return token
+
+
+def new_reset_token(store: Store, user_id: int, now: datetime | None = None) -> str:
+    """A single-use password-reset secret valid for one hour (older reset links of this user stop working)."""
+    token = "r" + secrets.token_urlsafe(32)
+    expires = ((now or datetime.now(timezone.utc)) + RESET_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")
+    store.users.add_token(user_id, "reset", token, mask(token), expires, replace=True)
     return token
 
 
@@ -63,12 +142,6 @@ def user_for_token(store: Store, token: str) -> User:
     return user
 
 
-def secret_key(home: Path) -> str:
-    """The instance's cookie-signing secret, created (mode 600) in the data directory on first use."""
-    path = home / "secret.key"
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+def new_session_id() -> str:
+    """An opaque, unguessable session cookie value (only its SHA-256 is stored)."""
+    return secrets.token_urlsafe(32)

@@ -32,6 +32,11 @@ class Settings:
     """The one declaration of every setting; build once in the CLI or web app and pass down."""
 
     home: Path = _s(Path(), "data directory (SQLite database and index files); default: the user's data dir")
+    database_url: str = _s("", "empty: the embedded SQLite database in the data dir; postgresql://user:pw@host/db: "
+                               "everything the store holds lives in PostgreSQL (pip install 'paperscope[postgres]')")
+    vector_backend: str = _s("auto", "vector index: 'faiss' (local files), 'pgvector' (HNSW in the database) or "
+                                     "'milvus'; 'auto': pgvector when database_url is set, else faiss",
+                             ("auto", "faiss", "pgvector", "milvus"))
     batch_size: int = _s(500, "records committed per transaction during ingest")
     arxiv_oai_url: str = _s("https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint")
     arxiv_oai_delay: float = _s(3.0, "seconds between OAI-PMH page requests (politeness)")
@@ -48,12 +53,12 @@ class Settings:
     embed_batch: int = _s(64, "papers embedded and committed per batch")
     embed_threads: int = _s(2, "compute threads for bulk embedding")
     query_threads: int = _s(1, "compute threads for query embedding (one is fastest on a shared 2-core box)")
-    fusion: str = _s("minmax", "hybrid fusion: 'minmax' (weighted normalised scores) or 'rrf' (reciprocal rank)",
-                     ("minmax", "rrf"))
+    fusion: str = _s("minmax", "hybrid fusion: 'zscore' or 'minmax' (convex combination of normalised BM25 and "
+                     "cosine, every candidate scored by both) or 'rrf' (reciprocal rank)", ("zscore", "minmax", "rrf"))
     rrf_k: int = _s(60, "the k of reciprocal-rank fusion")
     keyword_weight: float = _s(0.55, "weight of the keyword (BM25) list in hybrid fusion")
     semantic_weight: float = _s(0.45, "weight of the semantic (vector) list in hybrid fusion")
-    candidates: int = _s(100, "candidates taken from each list before fusion")
+    candidates: int = _s(150, "fixed depth of each list: every page is a slice of one ranking this deep")
     signup: str = _s("admin", "who creates accounts: 'open' (anyone signs up) or 'admin' (`paperscope user add`)",
                      ("open", "admin"))
     base_url: str = _s("http://127.0.0.1:8000", "public URL of this instance, for links in mails and feeds")
@@ -64,6 +69,24 @@ class Settings:
     smtp_user: str = _s("", "SMTP login (empty: no authentication)")
     smtp_password: str = _s("", "SMTP password")
     mail_from: str = _s("paperscope <paperscope@localhost>", "From: address of digests")
+    session_idle_hours: float = _s(168.0, "a session unused this long ends (hours)")
+    session_max_days: float = _s(30.0, "a session ends this long after sign-in, used or not (days)")
+    login_limit: int = _s(5, "failed sign-ins per account per minute before HTTP 429 (the wait doubles each time)")
+    login_address_limit: int = _s(20, "failed sign-ins per client address per minute before HTTP 429")
+    hash_workers: int = _s(1, "password hashes computed at once per worker process (the rest wait their turn)")
+    api_rate: int = _s(120, "API requests per minute per token (HTTP 429 with Retry-After past it)")
+    api_anon_rate: int = _s(0, "anonymous API requests per minute per client address; 0: unlimited")
+    webhook_allow: str = _s("", "comma-separated hosts, addresses or networks (CIDR) webhooks may reach although "
+                                "private or loopback, e.g. '10.1.2.3,hooks.lab.internal'")
+    milvus_uri: str = _s("", "Milvus for vector_backend=milvus: a file path ending in .db = Milvus Lite (relative "
+                             "to the data dir; empty: index/milvus.db), http://host:19530 = a server or cluster")
+    ray_address: str = _s("", "embedding fan-out: empty = in this process; 'local' = start a local Ray runtime; "
+                              "ray://host:10001 or host:6379 = a Ray cluster (needs paperscope[ray])")
+    ray_workers: int = _s(0, "Ray embedding workers (one model copy each); 0 = one per CPU Ray reports")
+    log_format: str = _s("text", "log lines: 'text' or 'json' (one JSON object a line, for log collectors)",
+                         ("text", "json"))
+    lab_submissions_per_day: int = _s(10, "papers one member may submit to the lab's daily list per day")
+    lab_comments_per_day: int = _s(100, "comments one member may write per day")
     update_schedule: str = _s("", "run `paperscope update` inside `serve`: 'daily HH:MM' (UTC), 'every 6h', "
                                   "'every 30m', or '' for never (use cron instead)")
     update_args: str = _s("", "what a scheduled update ingests, as `update`'s arguments, e.g. "
@@ -121,6 +144,12 @@ def export_home(home: Path) -> None:
     os.environ["PAPERSCOPE_HOME"] = str(home)
 
 
+def export_database_url(url: str) -> None:
+    """Hand the database URL to worker processes started after this (multi-worker `serve` on PostgreSQL)."""
+    if url:
+        os.environ["PAPERSCOPE_DATABASE_URL"] = url
+
+
 def _warn_unknown_env(env: Mapping[str, str], known: Mapping[str, Setting]) -> None:
     """A misspelt `PAPERSCOPE_*` variable would be silently ignored: name the closest real setting."""
     import difflib
@@ -167,4 +196,19 @@ def load_settings(
     for s in SETTINGS:
         if s.choices and values[s.name] not in s.choices:
             raise ConfigError(f"{s.name}={values[s.name]!r}: use one of {', '.join(s.choices)}")
+    _check_backends(values)
     return Settings(**{f.name: values[f.name] for f in fields(Settings)})
+
+
+def _check_backends(values: Mapping[str, Any]) -> None:
+    """A database URL must name PostgreSQL, and pgvector needs one: say so before anything opens."""
+    url = values["database_url"]
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"database_url must start with postgresql:// (or be empty for the embedded SQLite "
+                          f"database), not {url.split('://')[0]!r}")
+    if values["vector_backend"] == "pgvector" and not url:
+        raise ConfigError("vector_backend=pgvector keeps vectors in PostgreSQL: set database_url to a "
+                          "postgresql:// URL, or use vector_backend=faiss")
+    if values["vector_backend"] == "faiss" and url:
+        raise ConfigError("with database_url set, vectors live in the database: use vector_backend=pgvector "
+                          "(or auto, or milvus); faiss files would tie every worker to one data directory")

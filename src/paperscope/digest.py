@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from .auth import new_unsubscribe_token
+from .community import reply_notes
 from .config import Settings
 from .errors import UsageError
 from .models import Paper, User
@@ -82,21 +84,23 @@ def select(engine: Engine, user: User, now: datetime) -> list[Item]:
                 items.append(Item(r.paper, f"{'In ' + tag + ': ' if tag else ''}close to {near}"))
     items = items[: user.digest_size]
     if user.digest_trending:
-        new_set = set(new)
+        new_set = (set(new) | set(engine.store.community.submitted_since(since[:10]))) - sent  # lab picks count
         for paper, _ in trending(engine.store, 50, now):
             if len(items) >= user.digest_size + 3:
                 break
             if paper.id in new_set and paper.id not in seen:
                 seen.add(paper.id)
                 items.append(Item(paper, "Trending on this instance"))
+    for paper, why in reply_notes(engine, user, since):  # discussions the user follows, whatever was sent before
+        items.append(Item(paper, why))
     return items
 
 
-def compose(settings: Settings, user: User, items: list[Item]) -> EmailMessage:
+def compose(settings: Settings, user: User, items: list[Item], unsubscribe_token: str) -> EmailMessage:
     """The digest mail: text and HTML, one-click unsubscribe (RFC 8058), header-safe by construction."""
     env = _templates()
     base = settings.base_url.rstrip("/")
-    unsubscribe = f"{base}/unsubscribe/{user.unsubscribe_token}"
+    unsubscribe = f"{base}/unsubscribe/{unsubscribe_token}"
     msg = EmailMessage(policy=SMTP)
     msg["From"] = settings.mail_from
     msg["To"] = user.email
@@ -132,16 +136,48 @@ def _address(value: str) -> str:
     return parseaddr(value)[1]
 
 
-def post_webhook(url: str, user: User, items: list[Item]) -> None:
-    """Tell a chat tool about the digest (best effort: a failing hook never blocks the mail)."""
-    import requests
+def post_webhook(url: str, user: User, items: list[Item], allow: str = "") -> None:
+    """Tell a chat tool about the digest (best effort; the URL is checked again against SSRF before sending)."""
+    import http.client
+
+    from .netguard import post_json
 
     payload = {"text": f"{len(items)} new papers", "papers": [
         {"id": i.paper.id, "title": i.paper.title, "why": i.why, "url": i.paper.links.get("abs")} for i in items]}
     try:
-        requests.post(url, data=json.dumps(payload), headers={"Content-Type": "application/json"}, timeout=10)
-    except requests.RequestException as exc:
+        post_json(url, json.dumps(payload).encode("utf-8"), allow)
+    except (UsageError, OSError, http.client.HTTPException) as exc:
         log.warning("webhook for user %s failed: %s", user.id, exc)
+
+
+def reset_message(settings: Settings, to: str, link: str) -> bytes:
+    """The password-reset mail (the link is the only secret; it expires in an hour and works once)."""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    msg["Subject"] = "paperscope: reset your password"
+    msg["Message-ID"] = make_msgid(domain=urlsplit(settings.base_url).hostname or "paperscope.local")
+    msg.set_content(f"Someone (hopefully you) asked to reset the password of {to} on {settings.base_url}.\n\n"
+                    f"Choose a new password here within the hour (the link works once):\n{link}\n\n"
+                    "If it was not you, ignore this mail; your password stays as it is.\n")
+    return msg.as_bytes()
+
+
+def send_queued(engine: Engine, settings: Settings, outbox_id: int,
+                send: Callable[[Settings, bytes, str], None] = smtp_send) -> bool:
+    """Try one queued mail now; a failure stays in the outbox for `digest send` to retry."""
+    users = engine.store.users
+    row = next((r for r in users.pending_digests() if r[0] == outbox_id), None)
+    if row is None:
+        return False
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        send(settings, row[2], users.get(row[1]).email)
+    except (smtplib.SMTPException, OSError) as exc:
+        users.digest_result(outbox_id, f"{type(exc).__name__}: {exc}", stamp)
+        return False
+    users.digest_result(outbox_id, None, stamp)
+    return True
 
 
 def run(engine: Engine, settings: Settings, now: datetime | None = None, dry_run: Path | None = None,
@@ -152,13 +188,13 @@ def run(engine: Engine, settings: Settings, now: datetime | None = None, dry_run
     report = DigestReport()
     users = engine.store.users
     for user in users.all():
-        if not is_due(user, now):
+        if user.disabled or not is_due(user, now):
             continue
         items = select(engine, user, now)
         if not items:
             report.skipped_empty += 1
             continue
-        message = compose(settings, user, items)
+        message = compose(settings, user, items, new_unsubscribe_token(engine.store, user.id))
         report.composed += 1
         if dry_run is not None:
             dry_run.mkdir(parents=True, exist_ok=True)
@@ -168,7 +204,7 @@ def run(engine: Engine, settings: Settings, now: datetime | None = None, dry_run
             continue
         users.queue_digest(user.id, message.as_bytes(), [i.paper.id for i in items], stamp)
         if user.webhook_url:
-            post_webhook(user.webhook_url, user, items)
+            post_webhook(user.webhook_url, user, items, settings.webhook_allow)
     if dry_run is None:
         for outbox_id, user_id, message_bytes, _attempts in users.pending_digests():
             try:

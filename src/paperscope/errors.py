@@ -82,3 +82,24 @@ class ForbiddenError(AuthError):
     """Logged in, but not allowed: a bad CSRF token, another user's data, or an admin-only action."""
 
     code = "forbidden"
+
+
+class BadQueryError(UsageError):
+    """A search query with nothing to search for (empty or only whitespace); the message shows what works."""
+
+    code = "bad_query"
+
+class RateLimitError(PaperscopeError):
+    """Too many attempts or requests; `retry_after` says in how many seconds to try again."""
+
+    exit_code = 8
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+class LimitError(UsageError):
+    """A per-user daily limit (submissions, comments) is reached; the web answers 429."""
+
+    code = "limit_reached"

@@ -10,7 +10,6 @@ from typing import Any
 
 from .errors import SourceError
 from .models import ParsedQuery
-from .rank import top
 from .search import MODES, Engine, run_query
 from .text import canonical_id, words
 
@@ -47,8 +46,12 @@ def mrr(ranked: list[str], rels: dict[str, int], k: int = 10) -> float:
     return 0.0
 
 
-def evaluate(engine: Engine, beir_dir: Path, split: str = "test", modes: tuple[str, ...] = MODES) -> dict[str, Any]:
-    """Score every judged query of a BEIR dataset in each mode through `search.run_query`."""
+BASELINES = {"rrf": "rrf-plain"}  # plain reciprocal-rank fusion (k=60, equal weights) of the same two lists
+
+
+def evaluate(engine: Engine, beir_dir: Path, split: str = "test",
+             modes: tuple[str, ...] = MODES + tuple(BASELINES)) -> dict[str, Any]:
+    """Score every judged query of a BEIR dataset in each mode (and baseline) through `search.run_query`."""
     qrels_path = beir_dir / "qrels" / f"{split}.tsv"
     if not qrels_path.exists():
         raise SourceError(f"{qrels_path} not found; a BEIR directory holds corpus.jsonl, queries.jsonl, qrels/")
@@ -63,8 +66,10 @@ def evaluate(engine: Engine, beir_dir: Path, split: str = "test", modes: tuple[s
     for mode in modes:
         totals = {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
         for qid, text in queries.items():
-            scores, *_ = run_query(engine, ParsedQuery(terms=tuple(words(text))), mode, 100)
-            ranked = [d for d, _ in top(scores, 100)]
+            pq = ParsedQuery(terms=tuple(words(text)))
+            ranking = (run_query(engine, pq, "hybrid", 100, BASELINES[mode]) if mode in BASELINES
+                       else run_query(engine, pq, mode, 100))
+            ranked = [d for d, _ in ranking.ranked[:100]]
             totals["ndcg@10"] += ndcg(ranked, qrels[qid])
             totals["recall@100"] += recall(ranked, qrels[qid])
             totals["mrr@10"] += mrr(ranked, qrels[qid])

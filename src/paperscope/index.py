@@ -16,6 +16,7 @@ from .errors import IndexDamagedError, MissingExtraError, StoreError
 from .models import Filters, Paper, ParsedQuery
 
 ANALYZER = "paper_en"
+EXACT = "paper_exact"  # unstemmed words with positions: quoted phrases and exclusions match what the user typed
 # BM25 over one title+abstract field, plus a light extra title match (measured on SciFact, docs/DESIGN.md).
 FIELD_BOOSTS = {"text": 1.0, "title": 0.2, "authors": 0.5}
 EPOCH = date(1970, 1, 1)
@@ -52,6 +53,7 @@ class KeywordIndex:
         builder = t.SchemaBuilder()
         builder.add_text_field("id", stored=True, tokenizer_name="raw")
         builder.add_text_field("text", tokenizer_name=ANALYZER)
+        builder.add_text_field("exact", tokenizer_name=EXACT)
         builder.add_text_field("title", tokenizer_name=ANALYZER)
         builder.add_text_field("authors", tokenizer_name="default")
         builder.add_text_field("cats", tokenizer_name="raw")
@@ -66,6 +68,11 @@ class KeywordIndex:
                     .filter(t.Filter.lowercase()).filter(t.Filter.ascii_fold())
                     .filter(t.Filter.stopword("english")).filter(t.Filter.stemmer("english")).build())
         self.index.register_tokenizer(ANALYZER, analyzer)
+        self.exact_analyzer = (t.TextAnalyzerBuilder(t.Tokenizer.simple()).filter(t.Filter.remove_long(40))
+                               .filter(t.Filter.lowercase()).filter(t.Filter.ascii_fold()).build())
+        self.index.register_tokenizer(EXACT, self.exact_analyzer)
+        self.analyzer = analyzer
+        self._stems: dict[str, str] = {}
         self.manifest_path = path / "paperscope.json"
 
     def manifest(self) -> dict[str, Any]:
@@ -82,6 +89,7 @@ class KeywordIndex:
             doc = self.t.Document()
             doc.add_text("id", p.id)
             doc.add_text("text", f"{p.title} {p.abstract}")
+            doc.add_text("exact", f"{p.title} {p.abstract}")
             doc.add_text("title", p.title)
             doc.add_text("authors", " ; ".join(a.name for a in p.authors))
             for c in p.categories:
@@ -108,27 +116,93 @@ class KeywordIndex:
                            else t.Query.term_query(self.schema, "authors", toks[0]))
         return out
 
-    def search(self, pq: ParsedQuery, k: int) -> tuple[list[tuple[str, float]], int]:
-        """Top-k (id, BM25 score) for the parsed query with its filters applied inside the search."""
+    def stem(self, word: str) -> str:
+        """The indexed form of one word ('' for a stopword): what BM25 matched, for truthful highlighting."""
+        got = self._stems.get(word)
+        if got is None:
+            toks = self.analyzer.analyze(word)
+            got = toks[0] if toks else ""
+            if len(self._stems) < 100_000:
+                self._stems[word] = got
+        return got
+
+    def _exact_words(self, words: Sequence[str]) -> list[str]:
+        return [tok for w in words for tok in self.exact_analyzer.analyze(w)]
+
+    def _words_query(self, words: Sequence[str]) -> Any:
+        """A word (term query) or a phrase (positions) in the unstemmed field; None when nothing is left."""
+        toks = self._exact_words(words)
+        if not toks:
+            return None
+        if len(toks) == 1:
+            return self.t.Query.term_query(self.schema, "exact", toks[0])
+        return self.t.Query.phrase_query(self.schema, "exact", toks)
+
+    def _constraints(self, pq: ParsedQuery) -> list[tuple[Any, Any]]:
+        """Required phrases, exclusions and filters as scoreless clauses, shared by every mode."""
         t = self.t
-        text = " ".join(list(pq.terms) + [f'"{" ".join(p)}"' for p in pq.phrases])  # \\w-only words: no syntax
-        clauses: list[tuple[Any, Any]] = []
-        if text:
-            clauses.append((t.Occur.Must, self.index.parse_query(
-                text, list(FIELD_BOOSTS), field_boosts=FIELD_BOOSTS)))
-        clauses += [(t.Occur.Must, t.Query.const_score_query(q, 0.0)) for q in self._filter_queries(pq.filters)]
-        if pq.excluded:
-            clauses.append((t.Occur.MustNot, self.index.parse_query(" ".join(pq.excluded), ["text"])))
+        clauses = [(t.Occur.Must, t.Query.const_score_query(q, 0.0)) for q in self._filter_queries(pq.filters)]
+        for phrase in pq.phrases:
+            q = self._words_query(phrase)
+            if q is not None:
+                clauses.append((t.Occur.Must, t.Query.const_score_query(q, 0.0)))
+        for words in [(w,) for w in pq.excluded] + list(pq.excluded_phrases):
+            q = self._words_query(words)
+            if q is not None:
+                clauses.append((t.Occur.MustNot, q))
+        return clauses
+
+    def _query(self, pq: ParsedQuery, scored: bool) -> Any:
+        t = self.t
+        clauses = self._constraints(pq)
+        text = " ".join(list(pq.terms) + [w for p in pq.phrases for w in p])  # \\w-only words: no syntax
+        if scored and text:
+            clauses.append((t.Occur.Must, self.index.parse_query(text, list(FIELD_BOOSTS), field_boosts=FIELD_BOOSTS)))
         if not any(occ == t.Occur.Must for occ, _ in clauses):
+            clauses.append((t.Occur.Must, t.Query.all_query()))
+        return t.Query.boolean_query(clauses)
+
+    def search(self, pq: ParsedQuery, k: int, offset: int = 0) -> tuple[list[tuple[str, float]], int]:
+        """BM25-ranked (id, score) from `offset` on and the exact number of matches; phrases and filters are
+        required and exclusions refused inside the search. Ties keep tantivy's document order, so a shorter
+        list is always a prefix of a longer one. With no free words: the matches, newest first, score 0."""
+        if k <= 0 or not (pq.terms or pq.phrases or pq.filters):
             return [], 0
         searcher = self.index.searcher()
-        query = t.Query.boolean_query(clauses)
-        if text:
-            result = searcher.search(query, k)
-        else:  # filters only: newest first
-            result = searcher.search(query, k, order_by_field="day")
-        hits = [(searcher.doc(addr)["id"][0], float(score) if text else 0.0) for score, addr in result.hits]
-        return hits, int(result.count or 0)
+        if pq.terms or pq.phrases:
+            result = searcher.search(self._query(pq, True), k, offset=offset)
+            return [(searcher.doc(a)["id"][0], float(score)) for score, a in result.hits], int(result.count or 0)
+        result = searcher.search(self._query(pq, False), k, order_by_field="day", offset=offset)
+        return [(searcher.doc(a)["id"][0], 0.0) for _, a in result.hits], int(result.count or 0)
+
+    def scores_of(self, pq: ParsedQuery, ids: Sequence[str]) -> dict[str, float]:
+        """BM25 of the query's words for just these papers (0 when none of the words occurs)."""
+        text = " ".join(list(pq.terms) + [w for p in pq.phrases for w in p])
+        if not ids or not text:
+            return {}
+        t = self.t
+        query = t.Query.boolean_query([
+            (t.Occur.Must, self.index.parse_query(text, list(FIELD_BOOSTS), field_boosts=FIELD_BOOSTS)),
+            (t.Occur.Must, t.Query.const_score_query(t.Query.term_set_query(self.schema, "id", list(ids)), 0.0))])
+        searcher = self.index.searcher()
+        return {searcher.doc(a)["id"][0]: float(s) for s, a in searcher.search(query, len(ids), count=False).hits}
+
+    def count(self, pq: ParsedQuery) -> int:
+        """How many papers pass the query's phrases, exclusions and filters (free words ignored)."""
+        return int(self.index.searcher().search(self._query(pq, False), 1).count or 0)
+
+    def admitted(self, pq: ParsedQuery, ids: Sequence[str] | None = None, limit: int = 0) -> list[str]:
+        """Which of `ids` (or, with no ids, the first `limit` papers) pass the phrases, exclusions and filters."""
+        t = self.t
+        query = self._query(pq, False)
+        if ids is not None:
+            if not ids:
+                return []
+            query = t.Query.boolean_query([(t.Occur.Must, query),
+                                           (t.Occur.Must, t.Query.term_set_query(self.schema, "id", list(ids)))])
+            limit = len(ids)
+        searcher = self.index.searcher()
+        return [searcher.doc(a)["id"][0] for _, a in searcher.search(query, limit, count=False).hits]
 
     def size_bytes(self) -> int:
         """Bytes on disk."""
@@ -359,9 +433,9 @@ class VectorIndex:
                 CATS_FILE: n * MAX_CATS * CAT_DTYPE().itemsize,
                 "ids.txt": sum(len(i.encode("utf-8")) + 1 for i in self.ids)}
 
-    def mask(self, filters: Filters, author_ids: Sequence[str] | None = None) -> np.ndarray | None:
-        """Rows admitted by the filters (None: all rows), computed before any candidate search."""
-        if not filters:
+    def mask(self, filters: Filters, allowed_ids: Sequence[str] | None = None) -> np.ndarray | None:
+        """Rows admitted by the filters and the optional id allow-list (None: all rows), before any search."""
+        if not filters and allowed_ids is None:
             return None
         keep = np.ones(len(self), bool)
         if filters.since:
@@ -376,16 +450,37 @@ class VectorIndex:
                     for col in range(MAX_CATS):  # column by column: 7x faster than .any(axis=1)
                         any_cat |= self.cats[:, col] == code
             keep &= any_cat
-        if author_ids is not None:
-            by_author = np.zeros(len(self), bool)
-            by_author[[self.rows[i] for i in author_ids if i in self.rows]] = True
-            keep &= by_author
+        if allowed_ids is not None:
+            allowed = np.zeros(len(self), bool)
+            allowed[[self.rows[i] for i in allowed_ids if i in self.rows]] = True
+            keep &= allowed
         return keep
+
+    def count(self, mask: np.ndarray | None = None) -> int:
+        """How many rows the mask admits (all rows for None)."""
+        return len(self) if mask is None else int(mask.sum())
+
+    def cosines(self, query: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Exact cosine of the query with these papers' stored vectors (papers without one are left out)."""
+        rows = [(pid, self.rows[pid]) for pid in ids if pid in self.rows]
+        if not rows:
+            return {}
+        order = np.argsort([r for _, r in rows])  # ascending rows: sequential reads of the memmap
+        picked = [rows[i] for i in order]
+        scores = np.asarray(self.vectors[[r for _, r in picked]], np.float32) @ query.astype(np.float32).reshape(-1)
+        return {pid: float(s) for (pid, _), s in zip(picked, scores)}
 
     def vector(self, paper_id: str) -> np.ndarray | None:
         """A stored paper's vector as float32, or None."""
         row = self.rows.get(paper_id)
         return None if row is None else np.asarray(self.vectors[row], np.float32)
+
+    def vectors_of(self, ids: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """The vectors of those ids that have one (float32 rows) and the ids, in the order asked."""
+        found = [i for i in ids if i in self.rows]
+        if not found:
+            return np.zeros((0, self.dim), np.float32), []
+        return np.asarray(self.vectors[np.array([self.rows[i] for i in found])], np.float32), found
 
     def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None,
                exclude: Sequence[str] = ()) -> list[tuple[str, float]]:
@@ -411,7 +506,7 @@ class VectorIndex:
             cand = self._candidates(q, min(max(10 * self.oversample, 4 * k), admitted), mask)
         scores = np.asarray(self.vectors[np.sort(cand)], np.float32) @ q
         cand = np.sort(cand)
-        top = np.argsort(-scores)[:k]
+        top = np.argsort(-scores, kind="stable")[:k]  # ties by row: the same order whatever the candidates
         return [(self.ids[cand[i]], float(scores[i])) for i in top]
 
     def _candidates(self, q: np.ndarray, m: int, mask: np.ndarray | None) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -17,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from . import generations
+from .backends import VectorIndex, open_vector_index
 from .config import Settings
 from .embed import Embedder, model_identity
 from .errors import IndexDamagedError
-from .index import KeywordIndex, VectorIndex
+from .index import KeywordIndex
 from .search import Engine
 from .store import Store
 
@@ -127,6 +129,7 @@ class LiveEngine(Engine):
     # --- following the pointer ------------------------------------------------------------------------
     def refresh(self) -> None:
         """Start loading a newer generation in the background if the pointer moved; clean up old ones."""
+        self._check_mapped()
         now = generations.stamp(self.root)
         if now != self._stamp:
             with self._switch:
@@ -141,6 +144,23 @@ class LiveEngine(Engine):
             self._collect_due = 0.0
             threading.Thread(target=self._collect, name="paperscope-collect", daemon=True).start()
 
+    def _check_mapped(self) -> None:
+        """One stat: a memory-mapped vector file cut short under a running server would kill it on the next
+        read (SIGBUS); answer `index_damaged` instead until a new generation goes live."""
+        state = self._state
+        if state is None or not hasattr(state.vectors, "path") or not len(state.vectors):
+            return  # Milvus holds no file of ours
+        file = state.vectors.path / "vectors.f16"
+        try:
+            size = os.stat(file).st_size
+        except OSError:
+            size = -1
+        if size < len(state.vectors) * 2 * state.vectors.dim:
+            self._error = IndexDamagedError(f"the vector index file {file} was truncated while in use; "
+                                            "run `paperscope index --rebuild`")
+            self._state = None
+            log.error("%s", self._error)
+
     def _load_guarded(self) -> None:
         try:
             self._load()
@@ -151,9 +171,9 @@ class LiveEngine(Engine):
         before = generations.stamp(self.root)
         try:
             held = generations.ensure_live(self.root, lambda p: KeywordIndex(p / self.kw_rel).upsert([], 0))
-            vectors = VectorIndex.open(held.path / self.vec_rel, self.name, self.dim)
+            vectors = open_vector_index(self.settings, self.name, self.dim, held.path / self.vec_rel)
             keyword = KeywordIndex(held.path / self.kw_rel)
-            if len(vectors):
+            if hasattr(vectors, "_binary") and len(vectors):
                 vectors._binary()  # build the candidate index now, not in the first request
         except IndexDamagedError as exc:
             self._stamp = before  # retry when the pointer moves again

@@ -126,6 +126,7 @@ class ParsedQuery:
     excluded: tuple[str, ...] = ()
     filters: Filters = field(default_factory=Filters)
     notes: tuple[str, ...] = ()  # how a malformed part was read, shown to the user
+    excluded_phrases: tuple[tuple[str, ...], ...] = ()  # -"two words": papers holding them in order are refused
 
     @property
     def text(self) -> str:
@@ -139,7 +140,7 @@ class Hit:
 
     paper: Paper
     score: float
-    reason: str  # "keyword", "semantic" or "both"
+    reason: str  # "keyword", "semantic", "both", or "filter" (a filter-only query: newest first, no score)
     snippet: tuple[tuple[str, bool], ...] = ()  # (text, is_match) segments; escape when rendering
     keyword_rank: int | None = None
     semantic_rank: int | None = None
@@ -147,13 +148,19 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """A page of hits with how many candidates matched and how long it took."""
+    """A page of hits with how many candidates matched and how long it took.
+
+    `total`: keyword mode and filter-only queries, the exact number of matching papers; semantic and
+    hybrid modes, the number of ranked candidates that pass the query's phrases, exclusions and filters
+    (at most the fixed candidate depth per list). Pages are slices of one ranking, so it never changes
+    with `limit` or `offset`. `notes` say how the query was read and why nothing matched, if so."""
 
     hits: tuple[Hit, ...]
     total: int
     took_ms: float
     query: ParsedQuery
     mode: str
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,7 +171,7 @@ class User:
     email: str
     role: str
     created_at: str
-    feed_token: str
+    feed_token: str  # legacy column: always "" now (feed and unsubscribe tokens are kept hashed in `tokens`)
     unsubscribe_token: str
     digest_frequency: str = "weekly"  # daily | weekly | off
     digest_tags: tuple[str, ...] = ()  # empty: the whole library
@@ -172,6 +179,7 @@ class User:
     digest_trending: bool = False
     webhook_url: str | None = None
     last_digest_at: str | None = None
+    disabled: bool = False  # an admin switched the account off: no sign-in, no tokens, no digests
 
 
 @dataclass(frozen=True)

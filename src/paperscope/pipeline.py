@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from .backends import AnyStore
 from .clean import clean_paper
 from .config import Settings
 from .errors import PaperscopeError, StoreError, UsageError
-from .models import Batch, IngestReport, Problem
-from .store import Store
+from .models import Batch, IngestReport, Paper, Problem
 
 if TYPE_CHECKING:
     from .embed import Embedder
@@ -122,7 +122,7 @@ def clean_batch(batch: Batch) -> tuple[Batch, list[Problem]]:
 
 
 def ingest(
-    store: Store,
+    store: AnyStore,
     settings: Settings,
     source: str,
     opts: SourceOptions,
@@ -164,7 +164,7 @@ def ingest(
 # --- embed and index ----------------------------------------------------------------------------
 
 def embed_papers(
-    store: Store, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
+    store: AnyStore, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Embed papers with no vector for this model (or whose text changed); each batch commits on its own."""
     import numpy as np
@@ -192,12 +192,14 @@ def embed_papers(
 
 
 def update_indexes(
-    store: Store, settings: Settings, name: str, dim: int, rebuild: bool = False,
+    store: AnyStore, settings: Settings, name: str, dim: int, rebuild: bool = False,
     on_progress: Callable[[int, int], None] | None = None, chunk: int = 5000,
 ) -> dict[str, int]:
     """Bring both indexes up to date in a new generation and publish it (a rebuild starts from empty).
 
     Nothing to do means no new generation (a cheap no-op); a failure leaves the live generation serving."""
+    if settings.database_url:
+        return _update_server(store, settings, name, dim, rebuild)
     try:
         return _update_generation(store, settings, name, dim, rebuild, on_progress, chunk)
     except OSError as exc:  # e.g. ENOSPC: the new generation was abandoned, the live one is untouched
@@ -205,28 +207,64 @@ def update_indexes(
                          "Free disk space, then run `paperscope update` again") from None
 
 
-def _update_generation(
-    store: Store, settings: Settings, name: str, dim: int, rebuild: bool,
-    on_progress: Callable[[int, int], None] | None, chunk: int,
-) -> dict[str, int]:
+def _update_server(store: AnyStore, settings: Settings, name: str, dim: int, rebuild: bool) -> dict[str, int]:
+    """On PostgreSQL the database is the index: build the model's HNSW index if missing, record progress
+    (each worker's keyword mirror follows the papers table by itself)."""
+    from .backends import MirroredKeywordIndex, drop_milvus_vectors, open_vectors, uses_milvus
+
+    keyword = MirroredKeywordIndex(store).catch_up(rebuild)
+    if uses_milvus(settings):  # vectors outside the database: copy the new ones into Milvus
+        if rebuild:
+            drop_milvus_vectors(settings, name, dim)
+        vectors = open_vectors(store, settings, name, dim)
+        return {"keyword": keyword, "vectors": _copy_vectors(store, vectors, store.model_id(name, dim), dim, 5000)}
+    vectors = open_vectors(store, settings, name, dim)
+    return {"keyword": keyword, "vectors": vectors.catch_up(rebuild)}  # type: ignore[attr-defined]
+
+
+def _copy_vectors(store: AnyStore, vectors: Any, model_id: int, dim: int, chunk: int,
+                  on_progress: Callable[[int], None] | None = None) -> int:
+    """Upsert the store's embeddings newer than the index's progress into it, chunk by chunk; how many."""
     import numpy as np
 
+    done = 0
+    while True:
+        rows = store.embeddings_since(model_id, vectors.last_seq, chunk)
+        if not rows:
+            return done
+        last = max(r[1] for r in rows)
+        papers = store.papers_by_ids([r[0] for r in rows])
+        rows = [r for r in rows if r[0] in papers]
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), np.float16).reshape(len(rows), dim).astype(np.float32)
+        vectors.upsert([r[0] for r in rows], matrix, [papers[r[0]] for r in rows], last)
+        done += len(rows)
+        if on_progress:
+            on_progress(len(rows))
+
+
+def _update_generation(
+    store: AnyStore, settings: Settings, name: str, dim: int, rebuild: bool,
+    on_progress: Callable[[int, int], None] | None, chunk: int,
+) -> dict[str, int]:
+    from .backends import drop_milvus_vectors, open_vector_index, vector_progress
     from .generations import writing
-    from .index import KeywordIndex, VectorIndex, keyword_last_seq, vector_last_seq
+    from .index import KeywordIndex, keyword_last_seq
 
     kw_rel, vec_rel = (p.name for p in settings.index_paths(name))
+    if rebuild:
+        drop_milvus_vectors(settings, name, dim)
     model_id = store.model_id(name, dim)
     counts = {"keyword": 0, "vectors": 0}
     with writing(settings.home / "index") as gen:
         live = gen.base.path if gen.base is not None and not rebuild else None
         seq = keyword_last_seq(live / kw_rel) if live else 0
-        vec_seq = vector_last_seq(live / vec_rel) if live else 0
+        vec_seq = vector_progress(settings, name, dim, live / vec_rel if live else None)
         total = store.max_seq() - seq + store.count_embeddings_since(model_id, vec_seq)
         if live is not None and total <= 0:
             return counts
         path = gen.start(copy_live=live is not None)
         keyword = KeywordIndex(path / kw_rel)
-        vectors = VectorIndex.open(path / vec_rel, name, dim)
+        vectors = open_vector_index(settings, name, dim, path / vec_rel)  # Milvus: outside the generation
         while True:
             changed = store.papers_changed_since(seq, chunk)
             if not changed:
@@ -238,17 +276,47 @@ def _update_generation(
                 on_progress(len(changed), total)
         if counts["keyword"] == 0 and live is None:
             keyword.upsert([], 0)  # an empty store still gets a readable keyword index
-        while True:
-            rows = store.embeddings_since(model_id, vectors.last_seq, chunk)
-            if not rows:
-                break
-            last = max(r[1] for r in rows)
-            papers = store.papers_by_ids([r[0] for r in rows])
-            rows = [r for r in rows if r[0] in papers]
-            matrix = np.frombuffer(b"".join(r[2] for r in rows), np.float16).reshape(len(rows), dim).astype(np.float32)
-            vectors.upsert([r[0] for r in rows], matrix, [papers[r[0]] for r in rows], last)
-            counts["vectors"] += len(rows)
-            if on_progress:
-                on_progress(len(rows), total)
+        counts["vectors"] = _copy_vectors(store, vectors, model_id, dim, chunk,
+                                          (lambda n: on_progress(n, total)) if on_progress else None)
         gen.publish()
     return counts
+
+
+# --- single papers named by members (the lab's submissions) ---------------------------------------
+
+LIVE_BACKLOG = 500  # past this many unembedded/unindexed papers, a submission waits for the operator's update
+
+
+def fetch_arxiv_papers(settings: Settings, ids: list[str]) -> list[Paper]:
+    """Fetch named arXiv papers through the arXiv API (network only: the caller stores them).
+
+    A member waits on this in a web request, so it retries at most once and times out in 20 s.
+    """
+    from .sources import arxiv_api
+    from .sources._http import Client
+
+    client = Client(delay=0.0, retries=min(settings.http_retries, 1), timeout=min(settings.http_timeout, 20.0),
+                    max_retry_after=min(settings.max_retry_after, 10.0))
+    papers: list[Paper] = []
+    for batch in arxiv_api.harvest(client, settings.arxiv_api_url, None, id_list=list(ids)):
+        papers.extend(batch.papers)
+    return papers
+
+
+def embed_and_index(store: AnyStore, settings: Settings, embedder: "Embedder") -> dict[str, int]:
+    """Embed what is new and bring the indexes up to date, if the backlog is small enough to do it now.
+
+    Returns the counts of `update_indexes` plus `embedded`; an empty dict when the backlog is left to
+    the operator's next `paperscope update` (a member's request must not embed a whole catalogue).
+    """
+    from .generations import current_name
+    from .index import keyword_last_seq
+
+    model_id = store.model_id(embedder.name, embedder.dim)
+    root, live = settings.home / "index", current_name(settings.home / "index")
+    behind = store.max_seq() - (keyword_last_seq(root / live / settings.index_paths(embedder.name)[0].name)
+                                if live else 0)
+    if store.count_to_embed(model_id) > LIVE_BACKLOG or behind > LIVE_BACKLOG:
+        return {}
+    embedded = embed_papers(store, embedder, batch_size=16)
+    return {"embedded": embedded, **update_indexes(store, settings, embedder.name, embedder.dim)}

@@ -33,6 +33,23 @@ def minmax_fusion(runs: Sequence[Sequence[tuple[str, float]]], weights: Sequence
     return scores
 
 
+def normalise(values: np.ndarray, how: str) -> np.ndarray:
+    """Put one list's scores on a common scale: `z` (mean 0, sd 1) or `minmax` (0..1)."""
+    if len(values) == 0:
+        return values
+    if how == "z":
+        return (values - values.mean()) / (values.std() or 1.0)
+    return (values - values.min()) / ((values.max() - values.min()) or 1.0)
+
+
+def convex_fusion(ids: Sequence[str], keyword: np.ndarray, semantic: np.ndarray, semantic_weight: float,
+                  how: str = "z") -> dict[str, float]:
+    """(1 − w)·norm(BM25) + w·norm(cosine) over the union of both lists, each paper scored by both models
+    (no zero filled in for a paper one list did not reach), normalised over that union."""
+    fused = (1 - semantic_weight) * normalise(keyword, how) + semantic_weight * normalise(semantic, how)
+    return dict(zip(ids, fused.tolist()))
+
+
 def top(scores: dict[str, float], k: int, offset: int = 0) -> list[tuple[str, float]]:
     """The k best (id, score) pairs after `offset`, ties broken by id for stable pages."""
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[offset:offset + k]
@@ -42,10 +59,16 @@ TRENDING_GRAVITY = 1.5
 TRENDING_WINDOW_DAYS = 30
 
 
-def trending_score(upvotes: float, stars: float, saves: float, age_hours: float) -> float:
-    """The one trending formula: (upvotes + 3·saves + ln(1 + stars) + 1) / (age_hours + 2)^1.5.
+TRENDING_FORMULA = ("score = (upvotes + 3·saves + 3·lab submissions + ln(1 + GitHub stars) + 1) / "
+                    "(age in hours + 2)^1.5, where upvotes = Hugging Face upvotes + this lab's upvotes")
 
-    Upvotes (Hugging Face) and saves on this instance count linearly, saves more since they are local
-    intent; GitHub stars are heavy-tailed and count by their logarithm; age decays like Hacker News.
+
+def trending_score(upvotes: float, stars: float, saves: float, age_hours: float, submissions: float = 0.0) -> float:
+    """The one trending formula: (upvotes + 3·saves + 3·submissions + ln(1 + stars) + 1) / (age_hours + 2)^1.5.
+
+    Upvotes (Hugging Face's plus this lab's own), saves and lab submissions on this instance count
+    linearly, saves and submissions more since they are local intent; GitHub stars are heavy-tailed and
+    count by their logarithm; age decays like Hacker News.
     """
-    return (upvotes + 3.0 * saves + float(np.log1p(max(stars, 0.0))) + 1.0) / (max(age_hours, 0.0) + 2.0) ** TRENDING_GRAVITY
+    local = 3.0 * saves + 3.0 * submissions
+    return (upvotes + local + float(np.log1p(max(stars, 0.0))) + 1.0) / (max(age_hours, 0.0) + 2.0) ** TRENDING_GRAVITY

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import logreg
 from .errors import UsageError
-from .models import Paper
+from .models import Filters, Paper
 from .search import Engine
 
 BACKGROUND = 2000
@@ -41,11 +41,7 @@ class Model:
 
 
 def _matrix(engine: Engine, ids: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    rows = [(i, engine.vectors.rows[i]) for i in ids if i in engine.vectors.rows]
-    if not rows:
-        return np.zeros((0, engine.vectors.dim), np.float32), []
-    order = np.array([r for _, r in rows])
-    return np.asarray(engine.vectors.vectors[order], np.float32), [i for i, _ in rows]
+    return engine.vectors.vectors_of(ids)
 
 
 def train(engine: Engine, positives: Sequence[str], negatives: Sequence[str] = (), seed: int = 0,
@@ -73,22 +69,16 @@ def recommend(engine: Engine, user_id: int, tag: str | None = None, k: int = 10,
     """The user's top-k unseen papers for a tag (or the whole library), each with its reasons."""
     users = engine.store.users
     positives = users.paper_ids(user_id, tag) + ([] if tag else users.upvoted(user_id))
+    if not tag:  # the member's own public upvotes on the lab list are positives too
+        positives = list(dict.fromkeys(positives + engine.store.community.upvoted_by(user_id)))
     negatives = users.negatives(user_id)
     model = train(engine, positives, negatives, seed=user_id)
-    n = len(engine.vectors)
-    if candidates is None:
-        allowed = np.ones(n, bool)
-    else:
-        allowed = np.zeros(n, bool)
-        allowed[[engine.vectors.rows[i] for i in candidates if i in engine.vectors.rows]] = True
-    for pid in set(users.paper_ids(user_id)) | set(negatives) | set(exclude) | set(positives):
-        row = engine.vectors.rows.get(pid)
-        if row is not None:
-            allowed[row] = False
+    allowed = engine.vectors.mask(Filters(), candidates)
+    seen = sorted(set(users.paper_ids(user_id)) | set(negatives) | set(exclude) | set(positives))
     # Unit vectors rank by x·w exactly as by cosine with w/|w|: the top of a linear model is a
     # nearest-neighbour query, answered by the vector index (1-bit candidates, float rescoring, filters).
     norm = float(np.linalg.norm(model.w)) or 1.0
-    found = engine.vectors.search(model.w / norm, k, allowed)
+    found = engine.vectors.search(model.w / norm, k, allowed, exclude=seen)
     ids = [pid for pid, _ in found]
     pos_matrix, pos_ids = _matrix(engine, model.positives)
     papers = engine.store.papers_by_ids(ids + pos_ids)

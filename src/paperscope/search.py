@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
 
+from .backends import AnyStore, KeywordSearch, VectorIndex, open_keyword, open_vector_index, open_vectors
 from .config import Settings
 from .embed import Embedder, load_query_embedder
-from .errors import NotFoundError, UsageError
-from .index import KeywordIndex, VectorIndex
+from .errors import BadQueryError, NotFoundError, UsageError
 from .models import Filters, Hit, ParsedQuery, SearchResult
-from .rank import minmax_fusion, rrf, top
-from .store import Store
-from .text import highlight, parse_query
+from .rank import convex_fusion, rrf, top
+from .text import highlight, is_blank, parse_query
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -26,9 +24,9 @@ MODES = ("hybrid", "keyword", "semantic")
 class Engine:
     """The open store and indexes of one data directory, built once by the CLI or the web app."""
 
-    store: Store
+    store: AnyStore
     settings: Settings
-    keyword: KeywordIndex
+    keyword: KeywordSearch
     vectors: VectorIndex
     _embedder: Embedder | None = None
     generation: Any = None  # the index generation held open (generations.Generation) while this engine lives
@@ -55,17 +53,21 @@ class Engine:
         return vec
 
 
-def open_engine(store: Store, settings: Settings, embedder: Embedder | None = None) -> Engine:
-    """Open the indexes beside the store; the vector index must belong to the configured model."""
+def open_engine(store: AnyStore, settings: Settings, embedder: Embedder | None = None) -> Engine:
+    """Open the configured indexes over the store; the vector index must belong to the configured model."""
     from .embed import model_identity
-
     from .generations import ensure_live
 
     name, dim = model_identity(settings, embedder)
+    if settings.database_url:  # server backends: nothing of the index lives in the data dir
+        return Engine(store, settings, open_keyword(store, settings, name), open_vectors(store, settings, name, dim),
+                      embedder)
+    from .index import KeywordIndex
+
     kw_rel, vec_rel = (p.name for p in settings.index_paths(name))
     gen = ensure_live(settings.home / "index", lambda path: KeywordIndex(path / kw_rel).upsert([], 0))
-    return Engine(store, settings, KeywordIndex(gen.path / kw_rel), VectorIndex.open(gen.path / vec_rel, name, dim),
-                  embedder, generation=gen)
+    vectors = open_vector_index(settings, name, dim, gen.path / vec_rel)  # Milvus: outside the generation
+    return Engine(store, settings, KeywordIndex(gen.path / kw_rel), vectors, embedder, generation=gen)
 
 
 def _author_ids(engine: Engine, filters: Filters) -> list[str] | None:
@@ -75,77 +77,187 @@ def _author_ids(engine: Engine, filters: Filters) -> list[str] | None:
     return sorted(set.intersection(*sets))
 
 
+SYNTAX_MASK_MAX = 20_000  # phrases/exclusions admitting at most this many papers become a row mask
+
+
+def _has_syntax(pq: ParsedQuery) -> bool:
+    return bool(pq.phrases or pq.excluded or pq.excluded_phrases)
+
+
 def _semantic(engine: Engine, pq: ParsedQuery, depth: int) -> list[tuple[str, float]]:
+    """Top-`depth` by cosine among papers that pass the filters, required phrases and exclusions.
+
+    Filters are a row mask before the search. Phrases and exclusions are checked by the keyword index
+    (the same unstemmed words keyword mode uses): when few papers pass, they join the mask; otherwise
+    candidates are drawn in growing batches and checked until `depth` pass or the admitted rows run out."""
     if not pq.text:
         return []
     qvec = engine.embed_query(pq.text)
-    mask = engine.vectors.mask(pq.filters, _author_ids(engine, pq.filters))
-    hits = engine.vectors.search(qvec, depth, mask)
-    if pq.excluded and hits:
-        papers = engine.store.papers_by_ids([i for i, _ in hits])
-        banned = re.compile(r"\b(" + "|".join(map(re.escape, pq.excluded)) + r")", re.I)
-        hits = [(i, s) for i, s in hits if i in papers and not banned.search(papers[i].title + " " + papers[i].abstract)]
-    return hits
+    authors = _author_ids(engine, pq.filters)
+    mask = engine.vectors.mask(pq.filters, authors)
+    if not _has_syntax(pq):
+        return engine.vectors.search(qvec, depth, mask)
+    passing = engine.keyword.count(pq)
+    if passing == 0:
+        return []
+    if passing <= SYNTAX_MASK_MAX:  # the few papers with the phrase join the filters as an id restriction
+        admitted = engine.keyword.admitted(pq, limit=passing)
+        if authors is not None:
+            admitted = sorted(set(admitted) & set(authors))
+        return engine.vectors.search(qvec, depth, engine.vectors.mask(pq.filters, admitted))
+    admitted_rows = engine.vectors.count(mask)
+    m = 2 * depth
+    while True:
+        found = engine.vectors.search(qvec, min(m, admitted_rows), mask)
+        ok = set(engine.keyword.admitted(pq, [i for i, _ in found]))
+        kept = [(i, s) for i, s in found if i in ok]
+        if len(kept) >= depth or m >= admitted_rows:
+            return kept[:depth]
+        m *= 4
 
 
-def _fuse(engine: Engine, kw: list[tuple[str, float]], sem: list[tuple[str, float]]) -> dict[str, float]:
+def _fuse(engine: Engine, pq: ParsedQuery, kw: list[tuple[str, float]], sem: list[tuple[str, float]],
+          fusion: str | None = None) -> dict[str, float]:
+    """Fuse the two lists: `rrf` by ranks; `zscore`/`minmax` as a convex combination of normalised scores,
+    where every paper of either list is scored by both models (BM25 and cosine looked up for the papers
+    only the other list reached), so no paper is scored 0 just for falling outside one list's depth."""
     s = engine.settings
-    if s.fusion == "rrf":
+    fusion = fusion or s.fusion
+    if fusion == "rrf-plain":  # the textbook baseline: equal weights, k = 60
+        return rrf([[i for i, _ in kw], [i for i, _ in sem]])
+    if fusion == "rrf":
         return rrf([[i for i, _ in kw], [i for i, _ in sem]], [s.keyword_weight, s.semantic_weight], s.rrf_k)
-    return minmax_fusion([kw, sem], [s.keyword_weight, s.semantic_weight])
+    ids = list(dict.fromkeys([i for i, _ in kw] + [i for i, _ in sem]))
+    bm25, cosine = dict(kw), dict(sem)
+    bm25.update(engine.keyword.scores_of(pq, [i for i in ids if i not in bm25]))
+    cosine.update(engine.vectors.cosines(engine.embed_query(pq.text), [i for i in ids if i not in cosine]))
+    floor = min(cosine.values(), default=0.0)  # a paper with no vector yet ranks as the least similar
+    weight = s.semantic_weight / ((s.keyword_weight + s.semantic_weight) or 1.0)
+    return convex_fusion(ids, np.array([bm25.get(i, 0.0) for i in ids]), np.array([cosine.get(i, floor) for i in ids]),
+                         weight, "z" if fusion == "zscore" else "minmax")
 
 
-def run_query(engine: Engine, pq: ParsedQuery, mode: str, depth: int) -> tuple[dict[str, float], list[str], list[str], int]:
-    """Scores of every candidate for a parsed query, plus each list's ranking and the keyword match count."""
+@dataclass(frozen=True)
+class Ranking:
+    """One query ranked once: the ordered candidates, each list's ranks, and the truthful total."""
+
+    ranked: list[tuple[str, float]]
+    keyword: dict[str, int]  # paper id → rank (from 1) in the keyword list
+    semantic: dict[str, int]
+    total: int
+    filter_only: bool = False
+
+
+def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0, fusion: str | None = None) -> Ranking:
+    """Rank a parsed query once at the fixed candidate depth; any page is a slice of this ranking.
+
+    Keyword mode (and a filter-only query) ranks exactly, so it reaches `need` papers when deeper than
+    the depth: a shorter BM25 list is always a prefix of a longer one."""
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    depth = engine.settings.candidates
+    if not (pq.terms or pq.phrases):  # filters only (maybe with exclusions): newest first, no score
+        kw, count = engine.keyword.search(pq, max(depth, need))
+        return Ranking(kw, {i: r for r, (i, _) in enumerate(kw, 1)}, {}, count, True)
     kw: list[tuple[str, float]] = []
     sem: list[tuple[str, float]] = []
     count = 0
-    if mode in ("hybrid", "keyword") or not pq.text:
-        kw, count = engine.keyword.search(pq, depth)
+    if mode in ("hybrid", "keyword"):
+        kw, count = engine.keyword.search(pq, max(depth, need) if mode == "keyword" else depth)
     if mode in ("hybrid", "semantic"):
         sem = _semantic(engine, pq, depth)
-    if mode == "keyword" or not sem:
-        scores = dict(kw) if pq.text else {i: -r for r, (i, _) in enumerate(kw)}
-    elif mode == "semantic":
-        scores = dict(sem)
-    else:
-        scores = _fuse(engine, kw, sem)
-    return scores, [i for i, _ in kw], [i for i, _ in sem], count
+    kw_rank = {i: r for r, (i, _) in enumerate(kw, 1)}
+    sem_rank = {i: r for r, (i, _) in enumerate(sem, 1)}
+    if mode == "keyword":
+        return Ranking(kw, kw_rank, {}, count)
+    if mode == "semantic":
+        return Ranking(sem, {}, sem_rank, len(sem))
+    fused = _fuse(engine, pq, kw, sem, fusion)
+    return Ranking(top(fused, len(fused)), kw_rank, sem_rank, len(fused))
 
 
-def _hits(engine: Engine, ranked: list[tuple[str, float]], pq: ParsedQuery, kw: list[str], sem: list[str]) -> list[Hit]:
-    papers = engine.store.papers_by_ids([i for i, _ in ranked])
-    kw_rank = {i: r for r, i in enumerate(kw, 1)}
-    sem_rank = {i: r for r, i in enumerate(sem, 1)}
-    query_words = set(pq.terms) | {w for p in pq.phrases for w in p}
+def _hits(engine: Engine, ranking: Ranking, page: list[tuple[str, float]], pq: ParsedQuery, mode: str) -> list[Hit]:
+    papers = engine.store.papers_by_ids([i for i, _ in page])
+    stems = {engine.keyword.stem(w) for w in list(pq.terms) + [w for p in pq.phrases for w in p]} - {""}
+
+    heads = {st[:3] for st in stems}
+    seen: dict[str, bool] = {}
+
+    def is_match(word: str) -> bool:  # a stem shares its word's first letters: most words skip the stemmer
+        got = seen.get(word)
+        if got is None:
+            low = word.lower()
+            got = seen[word] = low[:3] in heads and engine.keyword.stem(low) in stems
+        return got
+
     hits = []
-    for pid, score in ranked:
+    for pid, score in page:
         paper = papers.get(pid)
         if paper is None or paper.withdrawn:  # index ahead of a deleted row, or a withdrawn paper: skip
             continue
-        in_kw, in_sem = pid in kw_rank, pid in sem_rank
-        reason = "both" if in_kw and in_sem else ("keyword" if in_kw else "semantic")
-        hits.append(Hit(paper, score, reason, highlight(paper.abstract or paper.title, query_words),
-                        kw_rank.get(pid), sem_rank.get(pid)))
+        in_kw, in_sem = pid in ranking.keyword, pid in ranking.semantic
+        if ranking.filter_only:
+            reason = "filter"
+        else:
+            reason = "both" if in_kw and in_sem else ("keyword" if in_kw else "semantic")
+        hits.append(Hit(paper, score, reason, highlight(paper.abstract or paper.title, set(), is_match=is_match),
+                        ranking.keyword.get(pid) if not ranking.filter_only else None, ranking.semantic.get(pid)))
     return hits
 
 
+def _why_empty(engine: Engine, pq: ParsedQuery) -> list[str]:
+    """Name the filter, phrase or exclusion that leaves nothing, so the user knows what to loosen."""
+    from dataclasses import replace
+
+    f = pq.filters
+    checks: list[tuple[str, ParsedQuery]] = []
+    if f.since or f.until:
+        label = f"since:{f.since} until:{f.until}" if f.since and f.until else (
+            f"since:{f.since}" if f.since else f"until:{f.until}")
+        checks.append((f"the date filter {label}", ParsedQuery(filters=Filters(since=f.since, until=f.until))))
+    for c in f.categories:
+        checks.append((f"the category filter cat:{c}", ParsedQuery(filters=Filters(categories=(c,)))))
+    if len(f.categories) > 1:
+        checks.append((f"the category filter cat:{','.join(f.categories)}", ParsedQuery(filters=Filters(categories=f.categories))))
+    for a in f.authors:
+        checks.append((f'the author filter author:"{a}"', ParsedQuery(filters=Filters(authors=(a,)))))
+    for p in pq.phrases:
+        checks.append((f'the phrase "{" ".join(p)}"', ParsedQuery(phrases=(p,))))
+    notes = [f"{label} matches no paper" for label, q in checks if engine.keyword.count(q) == 0]
+    if not notes and len(checks) > 1 and engine.keyword.count(replace(pq, terms=())) == 0:
+        notes.append("no paper passes all the filters, phrases and exclusions together; drop one")
+    return notes
+
+
 def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset: int = 0) -> SearchResult:
-    """Search by meaning and by keyword at once; filters in the query apply inside both candidate searches."""
+    """Search by meaning and by keyword at once; filters, phrases and exclusions apply inside every mode."""
     started = time.perf_counter()
     if not 1 <= k <= 200 or offset < 0 or offset > 10000:
         raise UsageError("k must be 1..200 and offset 0..10000")
+    if mode not in MODES:
+        raise UsageError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if is_blank(query):
+        raise BadQueryError('the query is empty; give words, a "quoted phrase" or a filter, e.g. '
+                            '"graph neural networks", cat:cs.CL, author:"Ada Lovelace" or since:2024-01')
     pq = parse_query(query)
+    notes = list(pq.notes)
     if engine.keyword.manifest()["last_seq"] == 0 and engine.store.max_seq() > 0:
         raise UsageError("the search indexes are not built yet: run `paperscope update` (embed + index) first")
-    depth = max(engine.settings.candidates, k + offset)
-    scores, kw, sem, count = run_query(engine, pq, mode, depth)
-    ranked = top(scores, k, offset)
-    hits = _hits(engine, ranked, pq, kw, sem)
-    total = count if mode == "keyword" or not pq.text else len(scores)
-    return SearchResult(tuple(hits), total, (time.perf_counter() - started) * 1000, pq, mode)
+    searchable = [w for w in list(pq.terms) + [w for p in pq.phrases for w in p] if engine.keyword.stem(w)]
+    if not searchable and not pq.filters:
+        dropped = list(pq.terms) + [w for p in pq.phrases for w in p]
+        why = (f"every word ({', '.join(dropped)}) is too common to search for" if dropped
+               else "the query has no words to search for" + (" besides exclusions" if pq.excluded or pq.excluded_phrases else ""))
+        notes.append(f"{why}; add a distinctive word, a \"quoted phrase\" or a filter such as cat:cs.CL")
+        return SearchResult((), 0, (time.perf_counter() - started) * 1000, pq, mode, tuple(notes))
+    if not searchable:
+        pq = replace(pq, terms=(), phrases=())  # only stopwords left beside the filters: a filter-only listing
+    ranking = run_query(engine, pq, mode, offset + k)
+    page = ranking.ranked[offset:offset + k]
+    hits = _hits(engine, ranking, page, pq, mode)
+    if ranking.total == 0:
+        notes += _why_empty(engine, pq)
+    return SearchResult(tuple(hits), ranking.total, (time.perf_counter() - started) * 1000, pq, mode, tuple(notes))
 
 
 NO_FILTERS = Filters()

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from .models import ParsedQuery
@@ -128,6 +128,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
 
 
+def is_blank(raw: str | None) -> bool:
+    """True for a query with nothing in it once control characters and whitespace are removed."""
+    return not _CONTROL.sub(" ", raw or "").strip()
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; the only thing ever passed on to an index's query parser."""
     return [w.lower() for w in _WORD.findall(text)]
@@ -163,6 +168,7 @@ def parse_query(raw: str) -> "ParsedQuery":
     terms: list[str] = []
     phrases: list[tuple[str, ...]] = []
     excluded: list[str] = []
+    excluded_phrases: list[tuple[str, ...]] = []
     since = until = None
     cats: list[str] = []
     authors: list[str] = []
@@ -194,7 +200,9 @@ def parse_query(raw: str) -> "ParsedQuery":
             toks = words(value)
             if not toks:
                 continue
-            if neg:
+            if neg and quoted and len(toks) > 1:
+                excluded_phrases.append(tuple(toks))
+            elif neg:
                 excluded += toks
             elif quoted and len(toks) > 1:
                 phrases.append(tuple(toks))
@@ -203,7 +211,7 @@ def parse_query(raw: str) -> "ParsedQuery":
     if since and until and since > until:
         raise UsageError(f"the date range is empty: since {since} is after until {until}")
     return ParsedQuery(tuple(terms), tuple(phrases), tuple(excluded),
-                       Filters(since, until, tuple(cats), tuple(authors)), tuple(notes))
+                       Filters(since, until, tuple(cats), tuple(authors)), tuple(notes), tuple(excluded_phrases))
 
 
 def text_hash(text: str) -> str:
@@ -216,12 +224,20 @@ def paper_text(title: str, abstract: str) -> str:
     return f"{title}. {abstract}" if abstract else title
 
 
-def highlight(text: str, query_words: set[str], width: int = 240) -> tuple[tuple[str, bool], ...]:
-    """A window of `text` around the densest query-word matches, split into (text, is_match) segments."""
+def highlight(text: str, query_words: set[str], width: int = 240,
+              is_match: Callable[[str], bool] | None = None) -> tuple[tuple[str, bool], ...]:
+    """A window of `text` around the densest query-word matches, split into (text, is_match) segments.
+
+    `is_match` decides per word (search passes the keyword index's stemmer, so what is marked is what
+    BM25 matched); without it a word matches a query word by its first five letters."""
     if not text:
         return ()
-    stems = {w[:5] for w in query_words if len(w) > 2}
-    spans = [m.span() for m in _WORD.finditer(text) if m.group(0).lower()[:5] in stems]
+    if is_match is None:
+        stems = {w[:5] for w in query_words if len(w) > 2}
+
+        def is_match(word: str) -> bool:
+            return word.lower()[:5] in stems
+    spans = [m.span() for m in _WORD.finditer(text) if is_match(m.group(0))]
     start = 0
     if spans and len(text) > width:
         best = max(range(len(spans)), key=lambda i: sum(1 for s in spans[i:] if s[0] < spans[i][0] + width))

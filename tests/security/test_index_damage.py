@@ -111,3 +111,21 @@ def test_legacy_layout_is_refused_until_rebuilt(settings, store, emb):
         open_engine(store, settings, emb)
     build(settings, store, emb)
     assert not legacy.exists() and len(open_engine(store, settings, emb).vectors) == 200
+
+
+def test_vector_file_truncated_under_a_running_server_answers_503_not_a_crash(settings, store, emb):
+    build(settings, store, emb)
+    engine = LiveEngine(settings, emb)
+    with TestClient(create_app(settings, engine)) as client:
+        assert client.get("/api/search", params={"q": "quantum"}).status_code == 200
+        vec = live_dir(settings, emb) / "vectors.f16"
+        with open(vec, "r+b") as fh:
+            fh.truncate(vec.stat().st_size // 2)
+        r = client.get("/api/search", params={"q": "quantum"})
+        assert r.status_code == 503 and r.json()["code"] == "index_damaged"
+        assert CliRunner().invoke(main, ["--data-dir", str(settings.home), "index", "--rebuild"]).exit_code == 0
+        for _ in range(50):
+            r = client.get("/api/search", params={"q": "quantum"})
+            if r.status_code == 200:
+                break
+        assert r.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import click
 
 from ..config import SETTINGS, load_settings
 from ..errors import PaperscopeError
-from . import accounts, backup, ingest, papers, query, serve
+from . import accounts, backup, ingest, lab, migrate, papers, query, serve
 
 
 class _Group(click.Group):
@@ -47,10 +48,12 @@ class _Group(click.Group):
 def main(ctx: click.Context, data_dir: Path | None, debug: bool) -> None:
     """paperscope: a self-hosted research-paper discovery engine."""
     ctx.meta["debug"] = debug
+    os.umask(0o077)  # the database, index files and secret are readable by this user only
     ctx.obj = load_settings(data_dir)
 
 
 for _command in (ingest.ingest_cmd, ingest.embed, ingest.index_cmd, ingest.update, papers.show, papers.stats,
                  query.search_cmd, query.similar_cmd, query.eval_cmd, serve.serve, serve.demo,
-                 accounts.user, accounts.digest, backup.backup_cmd, backup.restore_cmd):
+                 accounts.user, accounts.digest, backup.backup_cmd, backup.restore_cmd, migrate.migrate_cmd,
+                 lab.submit_cmd):
     main.add_command(_command)

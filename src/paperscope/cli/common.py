@@ -14,7 +14,7 @@ from ..config import Settings
 from ..errors import SourceError
 from ..models import Batch, IngestReport
 from ..pipeline import SourceOptions, ingest
-from ..store import Store
+from ..backends import AnyStore
 
 
 def echo_json(data: Any) -> None:
@@ -22,12 +22,14 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def open_store(ctx: click.Context) -> Store:
-    """The store of this run's data directory, closed when the command ends."""
+def open_store(ctx: click.Context) -> AnyStore:
+    """The store the settings name (the data dir's SQLite file, or PostgreSQL), closed when the command ends."""
+    from ..backends import open_store as build
+
     root = ctx.find_root()
     settings: Settings = root.obj
     if "store" not in root.meta:
-        store = Store(settings.db_path)
+        store = build(settings)
         root.call_on_close(store.close)
         root.meta["store"] = store
     return root.meta["store"]  # type: ignore[no-any-return]
@@ -136,12 +138,32 @@ def embed_all(ctx: click.Context) -> int:
     store = open_store(ctx)
     if store.count_to_embed(store.model_id(*model_identity(settings))) == 0:
         return 0  # nothing to embed: the model is not even loaded (a no-op update stays under a second)
+    if settings.ray_address:
+        return _embed_on_ray(ctx, settings)
     from ..embed import load_embedder
 
     embedder = load_embedder(settings.model, settings.embed_threads)
     progress = bar(f"embed ({embedder.name})")
     try:
         return embed_papers(open_store(ctx), embedder, settings.embed_batch, progress_fn(progress))
+    finally:
+        progress.close()
+
+
+def _embed_on_ray(ctx: click.Context, settings: Settings) -> int:
+    """`embed_all` with `ray_address` set: batches become Ray tasks; the same progress bar."""
+    from ..embed import model_identity
+    from ..fanout import RaySession, embed_papers_ray
+
+    def started(session: RaySession) -> None:
+        where = session.session_dir or session.address
+        click.echo(f"embedding on Ray ({session.address}, {session.workers} worker(s), session {where})", err=True)
+
+    name, dim = model_identity(settings)
+    progress = bar(f"embed on Ray ({name})")
+    try:
+        return embed_papers_ray(open_store(ctx), settings, name, dim, settings.embed_batch, progress_fn(progress),
+                                started)
     finally:
         progress.close()
 

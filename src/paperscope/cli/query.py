@@ -7,27 +7,31 @@ from typing import Any
 
 import click
 
-from ..errors import UsageError
-
 from ..pipeline import SourceOptions
 from .common import echo_json, embed_all, index_all, open_engine, run_ingest
 
 
 def _hit_json(hit: Any) -> dict[str, Any]:
     p = hit.paper
-    return {"id": p.id, "title": p.title, "score": round(hit.score, 6), "reason": hit.reason,
-            "authors": [a.name for a in p.authors], "published": p.published, "categories": list(p.categories),
-            "snippet": "".join(f"**{t}**" if m else t for t, m in hit.snippet),
+    return {"id": p.id, "title": p.title, "score": None if hit.reason == "filter" else round(hit.score, 6),
+            "reason": hit.reason, "authors": [a.name for a in p.authors], "published": p.published,
+            "categories": list(p.categories), "snippet": "".join(f"**{t}**" if m else t for t, m in hit.snippet),
             "keyword_rank": hit.keyword_rank, "semantic_rank": hit.semantic_rank}
 
 
-def _print_hits(hits: Any) -> None:
-    for i, hit in enumerate(hits, 1):
+def _first(names: list[str], n: int, sep: str) -> str:
+    """Every name when there are at most `n`, else the first `n` and how many more: never cut silently."""
+    return sep.join(names) if len(names) <= n else sep.join(names[:n]) + f" +{len(names) - n} more"
+
+
+def _print_hits(hits: Any, offset: int = 0) -> None:
+    for i, hit in enumerate(hits, offset + 1):
         p = hit.paper
-        meta = " · ".join(x for x in ((p.published or "")[:10], " ".join(p.categories[:2]),
-                                      ", ".join(a.name for a in p.authors[:3])) if x)
+        meta = " · ".join(x for x in ((p.published or "")[:10], _first(list(p.categories), 3, " "),
+                                      _first([a.name for a in p.authors], 5, ", ")) if x)
         click.echo(f"{i:>2}. {click.style(p.title, bold=True)}  [{p.id}]")
-        click.echo(f"    {hit.reason} {hit.score:.4f}" + (f" · {meta}" if meta else ""))
+        why = "filter match (newest first)" if hit.reason == "filter" else f"{hit.reason} {hit.score:.4f}"
+        click.echo(f"    {why}" + (f" · {meta}" if meta else ""))
         snippet = "".join(click.style(t, fg="yellow", bold=True) if m else t for t, m in hit.snippet)
         if snippet:
             click.echo(f"    {snippet}")
@@ -44,18 +48,17 @@ def search_cmd(ctx: click.Context, query: str, mode: str, k: int, offset: int, a
     """Search by meaning and keyword: "phrases", author:, cat:, year:2020..2023, since:, until:, -term."""
     from ..search import search
 
-    if not query.strip():
-        raise UsageError('the query is empty; give words, a "phrase" or a filter, e.g. paperscope search '
-                         '"graph neural networks" or paperscope search "cat:cs.IR year:2024"')
     result = search(open_engine(ctx), query, k, mode, offset)
     if as_json:
-        echo_json({"query": query, "mode": mode, "total": result.total, "took_ms": round(result.took_ms, 2),
-                    "notes": list(result.query.notes), "hits": [_hit_json(h) for h in result.hits]})
+        echo_json({"query": query, "mode": mode, "total": result.total, "offset": offset,
+                   "took_ms": round(result.took_ms, 2), "notes": list(result.notes),
+                   "hits": [_hit_json(h) for h in result.hits]})
         return
-    for note in result.query.notes:
+    for note in result.notes:
         click.echo(f"note: {note}", err=True)
-    click.echo(f"{result.total} result(s) in {result.took_ms:.0f} ms ({mode})")
-    _print_hits(result.hits)
+    shown = f", showing {offset + 1}-{offset + len(result.hits)}" if result.hits else ""
+    click.echo(f"{result.total} result(s){shown} in {result.took_ms:.0f} ms ({mode})")
+    _print_hits(result.hits, offset)
 
 
 @click.command("similar")
@@ -74,6 +77,9 @@ def similar_cmd(ctx: click.Context, paper_ids: tuple[str, ...], negatives: tuple
     hits = similar(open_engine(ctx), paper_ids, negatives, parse_query(filter_text).filters, k)
     if as_json:
         echo_json([_hit_json(h) for h in hits])
+    elif not hits:
+        click.echo("no similar papers" + (f" pass the filter {filter_text!r}" if filter_text.strip() else
+                                          " in the index yet; run `paperscope update` after adding papers"))
     else:
         _print_hits(hits)
 

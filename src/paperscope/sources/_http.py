@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import requests
 
@@ -46,7 +47,7 @@ class Client:
             seconds = float(raw)
         except ValueError:
             try:
-                seconds = (parsedate_to_datetime(raw) - datetime.now(timezone.utc)).total_seconds()
+                seconds = (parsedate_to_datetime(raw) - datetime.now(UTC)).total_seconds()
             except (TypeError, ValueError, IndexError):
                 seconds = min(5.0 * 2**attempt, 60.0)
         if seconds > self.max_retry_after:

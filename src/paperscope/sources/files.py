@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-import re
 import hashlib
+import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import SourceError, UsageError
 from ..models import Author, Batch, Paper, Problem, Signal

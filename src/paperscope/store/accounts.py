@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from typing import TYPE_CHECKING, Any, Sequence
@@ -13,13 +14,18 @@ from .db import now_utc
 if TYPE_CHECKING:
     from . import Store
 
-_USER_COLUMNS = ("id, email, role, created_at, feed_token, unsubscribe_token, digest_frequency, digest_tags, "
-                 "digest_size, digest_trending, webhook_url, last_digest_at")
+_USER_COLUMNS = ("id, email, role, created_at, digest_frequency, digest_tags, "
+                 "digest_size, digest_trending, webhook_url, last_digest_at, disabled")
 
 
 def _user(row: Sequence[Any]) -> User:
-    return User(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7])), row[8],
-                bool(row[9]), row[10], row[11])
+    return User(row[0], row[1], row[2], row[3], "", "", row[4], tuple(json.loads(row[5])), row[6],
+                bool(row[7]), row[8], row[9], bool(row[10]))
+
+
+def sha256_hex(token: str) -> str:
+    """What the store keeps of any bearer secret (API, feed, unsubscribe, reset, session id)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def clean_tag(tag: str) -> str:
@@ -44,7 +50,7 @@ class AccountRows(UserRows):
     """The users table."""
 
     def create(self, email: str, password_hash: str | None, role: str = "user") -> User:
-        """A new account with fresh feed and unsubscribe tokens; the email must be new."""
+        """A new account (the first one on an instance is its admin); the email must be new."""
 
         email = email.strip()
         if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
@@ -52,10 +58,13 @@ class AccountRows(UserRows):
         if self.by_email(email):
             raise UsageError(f"an account for {email} already exists")
         with self.store.transaction():
+            first = self.conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+            # feed_token / unsubscribe_token are legacy NOT NULL UNIQUE columns: filled with unusable values
             cur = self.conn.execute(
                 "INSERT INTO users (email, password_hash, role, created_at, feed_token, unsubscribe_token)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (email, password_hash, role, now_utc(), secrets.token_urlsafe(24), secrets.token_urlsafe(24)))
+                (email, password_hash, "admin" if first else role, now_utc(), "unused:" + secrets.token_hex(16),
+                 "unused:" + secrets.token_hex(16)))
         return self.get(int(cur.lastrowid or 0))
 
     def get(self, user_id: int) -> User:
@@ -75,15 +84,16 @@ class AccountRows(UserRows):
 
     def by_api_token_hash(self, token_hash: str) -> User | None:
         """The account whose API token hashes to this."""
-        return self._one("api_token_hash", token_hash)
+        user = self._one("api_token_hash", token_hash)
+        return None if user is None or user.disabled else user
 
     def by_feed_token(self, token: str) -> User | None:
         """The account a private feed URL belongs to."""
-        return self._one("feed_token", token)
+        return self.by_token("feed", token)
 
     def by_unsubscribe_token(self, token: str) -> User | None:
         """The account an unsubscribe link belongs to."""
-        return self._one("unsubscribe_token", token)
+        return self.by_token("unsubscribe", token)
 
     def password_hash(self, user_id: int) -> str | None:
         """The stored password hash (never leaves the auth module)."""
@@ -95,10 +105,38 @@ class AccountRows(UserRows):
         with self.store.transaction():
             self.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
-    def set_api_token_hash(self, user_id: int, token_hash: str | None) -> None:
-        """Store the hash of a new API token (or revoke with None)."""
+    def set_api_token_hash(self, user_id: int, token_hash: str | None, hint: str | None = None) -> None:
+        """Store the hash of a new API token and its masked hint (or revoke with None)."""
         with self.store.transaction():
-            self.conn.execute("UPDATE users SET api_token_hash = ? WHERE id = ?", (token_hash, user_id))
+            self.conn.execute("UPDATE users SET api_token_hash = ?, api_token_hint = ? WHERE id = ?",
+                              (token_hash, hint if token_hash else None, user_id))
+
+    def api_token_hint(self, user_id: int) -> str | None:
+        """The masked hint of the current API token, or None when there is none."""
+        row = self.conn.execute("SELECT api_token_hint, api_token_hash FROM users WHERE id = ?", (user_id,)).fetchone()
+        return (row[0] or "ps_…") if row and row[1] else None
+
+    def set_disabled(self, user_id: int, disabled: bool) -> None:
+        """Switch an account off (its sessions end at once) or back on."""
+        with self.store.transaction():
+            self.conn.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id))
+            if disabled:
+                self.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+    def set_role(self, user_id: int, role: str) -> None:
+        """Make an account an admin or a plain user."""
+        if role not in ("admin", "user"):
+            raise UsageError("a role is admin or user")
+        with self.store.transaction():
+            self.conn.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+
+    def delete_user(self, user_id: int) -> None:
+        """Delete an account and everything it owns (library, marks, private records, sessions, tokens, mail)."""
+        with self.store.transaction():
+            self.conn.execute("DELETE FROM private_library WHERE user_id = ?", (user_id,))
+            self.conn.execute("DELETE FROM private_papers WHERE user_id = ?", (user_id,))
+            self.conn.execute("DELETE FROM digest_sent WHERE user_id = ?", (user_id,))
+            self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
 
     def all(self) -> list[User]:
         """Every account, oldest first."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -17,6 +19,19 @@ def now_utc() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _sha256_hex(value: str | None) -> str | None:
+    return None if value is None else hashlib.sha256(str(value).encode("utf-8")).hexdigest()
+
+
+def private_file(path: Path) -> None:
+    """Create the data directory (0700) and the database file (0600) before SQLite opens it: no one else reads them."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.parent.stat().st_uid == os.getuid():
+        os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)  # WAL and shared-memory files take the database file's mode
+
+
 class Database:
     """Owns the connection; the row mixins (papers, embeddings, runs) build on it."""
 
@@ -25,7 +40,7 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)
             self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -41,6 +56,7 @@ class Database:
         self.conn.close()
 
     def _migrate(self) -> None:
+        self.conn.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)  # hashes tokens in place
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )

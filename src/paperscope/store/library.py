@@ -34,7 +34,8 @@ class LibraryRows(UserRows):
     def tags(self, user_id: int) -> list[tuple[str, int]]:
         """(tag, number of papers) for this user, alphabetically."""
         return self.conn.execute(
-            "SELECT tag, count(*) FROM library WHERE user_id = ? GROUP BY tag ORDER BY tag COLLATE NOCASE",
+            "SELECT tag, count(*) FROM (SELECT tag FROM library WHERE user_id = ?1"
+            " UNION ALL SELECT tag FROM private_library WHERE user_id = ?1) GROUP BY tag ORDER BY tag COLLATE NOCASE",
             (user_id,)).fetchall()
 
     def rename_tag(self, user_id: int, old: str, new: str) -> None:
@@ -44,12 +45,17 @@ class LibraryRows(UserRows):
             self.conn.execute("INSERT OR IGNORE INTO library SELECT user_id, paper_id, ?, saved_at FROM library"
                               " WHERE user_id = ? AND tag = ?", (new, user_id, old))
             self.conn.execute("DELETE FROM library WHERE user_id = ? AND tag = ?", (user_id, old))
+            self.conn.execute("INSERT OR IGNORE INTO private_library SELECT user_id, paper_id, ?, saved_at"
+                              " FROM private_library WHERE user_id = ? AND tag = ?", (new, user_id, old))
+            self.conn.execute("DELETE FROM private_library WHERE user_id = ? AND tag = ?", (user_id, old))
 
     def delete_tag(self, user_id: int, tag: str) -> int:
         """Delete a tag (its papers stay under their other tags); returns papers untagged."""
         with self.store.transaction():
             cur = self.conn.execute("DELETE FROM library WHERE user_id = ? AND tag = ?", (user_id, clean_tag(tag)))
-        return cur.rowcount
+            private = self.conn.execute("DELETE FROM private_library WHERE user_id = ? AND tag = ?",
+                                        (user_id, clean_tag(tag)))
+        return cur.rowcount + private.rowcount
 
     def paper_ids(self, user_id: int, tag: str | None = None) -> list[str]:
         """Saved paper ids (under one tag, or all), most recently saved first."""

@@ -25,10 +25,21 @@ class OutboxRows(UserRows):
             self.conn.execute("UPDATE users SET last_digest_at = ? WHERE id = ?", (at, user_id))
         return outbox_id
 
+    def queue_mail(self, user_id: int, message: bytes, at: str) -> int:
+        """Put a single mail (e.g. a password-reset link) in the outbox; `digest send` retries it if needed."""
+        with self.store.transaction():
+            cur = self.conn.execute("INSERT INTO digest_outbox (user_id, created_at, message) VALUES (?, ?, ?)",
+                                    (user_id, at, message))
+        return int(cur.lastrowid or 0)
+
     def pending_digests(self) -> list[tuple[int, int, bytes, int]]:
         """(outbox id, user id, message bytes, attempts) still to send, oldest first."""
         return self.conn.execute(
             "SELECT id, user_id, message, attempts FROM digest_outbox WHERE status = 'pending' ORDER BY id").fetchall()
+
+    def count_pending_digests(self) -> int:
+        """How many composed digests wait to be sent (the outbox backlog a monitor watches)."""
+        return int(self.conn.execute("SELECT count(*) FROM digest_outbox WHERE status = 'pending'").fetchone()[0])
 
     def digest_result(self, outbox_id: int, error: str | None, at: str) -> None:
         """Record a send attempt: sent, or the error to retry after."""

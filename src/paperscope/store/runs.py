@@ -37,6 +37,11 @@ class RunRows(Database):
                 (now_utc(), status, message, run_id),
             )
 
+    def last_ok_runs(self) -> dict[str, str]:
+        """When each source last finished an ingest run successfully (cheap: for monitoring)."""
+        return dict(self.conn.execute(
+            "SELECT source, max(finished_at) FROM ingest_runs WHERE status = 'ok' GROUP BY source").fetchall())
+
     def stats(self) -> dict[str, Any]:
         """Counts and last successful update per source, for `paperscope stats` and the about page."""
         papers = self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]

@@ -163,6 +163,94 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """,
     # OAI-PMH deletions: the paper stays (users' libraries point at it) but leaves lists and search.
     "ALTER TABLE papers ADD COLUMN withdrawn TEXT",
+    """
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        data TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL,
+        seen_at REAL NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE INDEX sessions_seen ON sessions(seen_at);
+    CREATE TABLE tokens (
+        hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('feed', 'unsubscribe', 'reset')),
+        hint TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        expires_at TEXT
+    );
+    CREATE INDEX tokens_user ON tokens(user_id, kind);
+    INSERT INTO tokens (hash, user_id, kind, hint, created_at)
+        SELECT sha256_hex(feed_token), id, 'feed', substr(feed_token, 1, 4), created_at FROM users;
+    INSERT INTO tokens (hash, user_id, kind, hint, created_at)
+        SELECT sha256_hex(unsubscribe_token), id, 'unsubscribe', substr(unsubscribe_token, 1, 4), created_at FROM users;
+    UPDATE users SET feed_token = 'moved:' || sha256_hex(feed_token),
+                     unsubscribe_token = 'moved:' || sha256_hex(unsubscribe_token);
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN api_token_hint TEXT;
+    CREATE TABLE private_papers (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE private_library (
+        user_id INTEGER NOT NULL,
+        paper_id TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, tag, paper_id),
+        FOREIGN KEY (user_id, paper_id) REFERENCES private_papers(user_id, id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE TABLE instance_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE lab_members (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        display_name TEXT NOT NULL UNIQUE COLLATE NOCASE
+    );
+    CREATE TABLE lab_submissions (
+        day TEXT NOT NULL,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        submitted_at TEXT NOT NULL,
+        PRIMARY KEY (day, paper_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX lab_submissions_user ON lab_submissions(user_id, day);
+    CREATE INDEX lab_submissions_paper ON lab_submissions(paper_id);
+    CREATE TABLE lab_upvotes (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, paper_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX lab_upvotes_paper ON lab_upvotes(paper_id);
+    CREATE TABLE lab_comments (
+        id INTEGER PRIMARY KEY,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        parent_id INTEGER REFERENCES lab_comments(id) ON DELETE CASCADE,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        edited_at TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        hidden INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX lab_comments_paper ON lab_comments(paper_id, id);
+    CREATE INDEX lab_comments_user ON lab_comments(user_id, created_at);
+    CREATE TABLE lab_follows (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, paper_id)
+    ) WITHOUT ROWID;
+    """,
     # The day a paper is shown on: its Hugging Face listing day, else its announcement; undated papers
     # (no date from any source) are on no day, so they never take over the daily page or trending.
     """

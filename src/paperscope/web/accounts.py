@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -10,15 +11,16 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..auth import authenticate, hash_password, new_api_token
-from ..errors import ForbiddenError, NotFoundError, UsageError
+from ..auth import authenticate, check_password, hash_password, new_api_token, new_feed_token, normalise_email
+from ..errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
 from ..feeds import atom, json_feed
-from ..library import export, import_bibtex
+from ..library import export, import_file, owned_papers
+from ..netguard import check_webhook
 from ..recommend import recommend
 from ..search import search
 from ..trending import trending
-from .common import hf_paper, locked, render
-from .session import check_csrf, require_user, sign_in
+from .common import client_address, hf_paper, locked, render, signup_mode
+from .session import check_csrf, require_user, sign_in, sign_out
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["library"])
@@ -37,44 +39,77 @@ def _tags(raw: str) -> list[str]:
 
 @router.get("/signup", response_class=HTMLResponse)
 def signup_form(request: Request) -> HTMLResponse:
-    return render(request, "login.html", mode="signup", open=request.app.state.engine.settings.signup == "open")
+    return render(request, "login.html", mode="signup", open=signup_mode(request) == "open")
 
 
-def _enter(request: Request, csrf: str, find_user: Any, *args: Any) -> Response:
-    """Shared end of sign-up and login: CSRF check, the account, a fresh session, on to the library."""
-    check_csrf(request, csrf)
-    sign_in(request, locked(request, find_user, *args))
-    return back("/library")
+def _throttled(request: Request, email: str) -> tuple[str, str]:
+    """Refuse with 429 while this account or this client address is locked out; returns both keys."""
+    account, address = "acct:" + email.strip().lower(), "addr:" + client_address(request)
+    wait = max(request.app.state.login_account.wait(account), request.app.state.login_address.wait(address))
+    if wait:
+        raise RateLimitError(f"too many failed sign-ins; try again in {math.ceil(wait)} s "
+                             "or reset your password", math.ceil(wait))
+    return account, address
 
 
-def _create(store: Any, settings: Any, email: str, password: str) -> Any:
-    if settings.signup != "open":
-        raise ForbiddenError("sign-up is closed on this instance; an admin creates accounts (`paperscope user add`)")
-    return store.users.create(email, hash_password(password))
+def _failed(request: Request, keys: tuple[str, str]) -> AuthError:
+    request.app.state.login_account.fail(keys[0])
+    request.app.state.login_address.fail(keys[1])
+    return AuthError("wrong email or password")
+
+
+def _authenticate(request: Request, email: str, password: str) -> Any:
+    """Check credentials under the throttles; the hash runs outside any lock, one at a time."""
+    keys = _throttled(request, email)
+    engine = request.app.state.engine
+    try:
+        user = authenticate(engine.store, email, password, engine.settings.hash_workers)
+    except AuthError:
+        raise _failed(request, keys) from None
+    request.app.state.login_account.succeed(keys[0])
+    return user
 
 
 @router.post("/signup")
 def signup(request: Request, email: str = Form(..., max_length=254), password: str = Form(..., max_length=1024),
            csrf: str = Form("")) -> Response:
+    """A new account signs in at once; an existing email answers exactly as a failed sign-in does."""
+    check_csrf(request, csrf)
     engine = request.app.state.engine
-    return _enter(request, csrf, _create, engine.store, engine.settings, email, password)
+    if signup_mode(request) != "open":
+        raise ForbiddenError("sign-up is closed on this instance; an admin creates accounts (`paperscope user add`)")
+    address = normalise_email(email)
+    check_password(password)
+    if locked(request, engine.store.users.by_email, address) is not None:
+        sign_in(request, _authenticate(request, address, password))  # the owner typing their password: fine
+        return back("/library")
+    _throttled(request, address)
+    hashed = hash_password(password, engine.settings.hash_workers)
+    try:
+        user = locked(request, engine.store.users.create, address, hashed)
+    except UsageError:  # created by a concurrent request meanwhile
+        raise AuthError("wrong email or password") from None
+    sign_in(request, user)
+    return back("/library")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return render(request, "login.html", mode="login", open=request.app.state.engine.settings.signup == "open")
+    return render(request, "login.html", mode="login", open=signup_mode(request) == "open")
 
 
 @router.post("/login")
 def login(request: Request, email: str = Form(..., max_length=254), password: str = Form(..., max_length=1024),
           csrf: str = Form("")) -> Response:
-    return _enter(request, csrf, authenticate, request.app.state.engine.store, email, password)
+    check_csrf(request, csrf)
+    sign_in(request, _authenticate(request, email, password))
+    return back("/library")
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
-    request.session.clear()
+    sign_out(request)
     return back("/")
 
 
@@ -85,9 +120,7 @@ def library(request: Request, tag: str | None = Query(None, max_length=64)) -> H
     user = require_user(request)
     store = request.app.state.engine.store
     tags = locked(request, store.users.tags, user.id)
-    ids = locked(request, store.users.paper_ids, user.id, tag)
-    papers = locked(request, store.papers_by_ids, ids)
-    return render(request, "library.html", tags=tags, tag=tag, papers=[papers[i] for i in ids if i in papers])
+    return render(request, "library.html", tags=tags, tag=tag, papers=locked(request, owned_papers, store, user.id, tag))
 
 
 @router.post("/library/save")
@@ -157,12 +190,14 @@ def import_tag(request: Request, tag: str = Form(..., max_length=64), file: Uplo
     user = require_user(request)
     data = file.file.read(20_000_001)
     if len(data) > 20_000_000:
-        raise UsageError("a BibTeX file of at most 20 MB")
+        raise UsageError("a BibTeX or CSV file of at most 20 MB")
+    fmt = "csv" if (file.filename or "").lower().endswith((".csv", ".tsv")) else "bibtex"
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "import.bib"
+        path = Path(tmp) / ("import.csv" if fmt == "csv" else "import.bib")
         path.write_bytes(data)
-        report = locked(request, import_bibtex, request.app.state.engine.store, user.id, path, tag)
-    request.session["flash"] = f"Imported into {tag}: {report.matched} matched, {report.added} new, {len(report.problems)} skipped."
+        report = locked(request, import_file, request.app.state.engine.store, user.id, path, tag, fmt)
+    request.session["flash"] = (f"Imported into {tag}: {report.matched} matched in the catalogue, {report.added} kept as "
+                                f"your private records, {len(report.problems)} skipped.")
     return back("/library?" + urlencode({"tag": tag}))
 
 
@@ -183,11 +218,28 @@ def recommendations(request: Request, tag: str | None = Query(None, max_length=6
 
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request) -> HTMLResponse:
-    user = require_user(request)
+    return _settings(request, require_user(request))
+
+
+def _settings(request: Request, user: Any, token: str | None = None, feed: str | None = None) -> HTMLResponse:
+    """The settings page; a new API or feed secret is shown in this one answer and never stored in plain text."""
     store = request.app.state.engine.store
+    feed_hints = locked(request, store.users.token_hints, user.id, "feed")
     return render(request, "settings.html", me=user, tags=locked(request, store.users.tags, user.id),
                   searches=locked(request, store.users.saved_searches, user.id),
-                  base=request.app.state.engine.settings.base_url.rstrip("/"), token=request.session.pop("token", None))
+                  base=request.app.state.engine.settings.base_url.rstrip("/"), token=token,
+                  feed=feed, feed_hint=feed_hints[0][0] if feed_hints else None,
+                  api_hint=locked(request, store.users.api_token_hint, user.id),
+                  sessions=locked(request, store.users.session_count, user.id),
+                  unsubscribe_links=len(locked(request, store.users.token_hints, user.id, "unsubscribe")))
+
+
+@router.post("/settings/feed", response_class=HTMLResponse)
+def rotate_feed(request: Request, csrf: str = Form("")) -> HTMLResponse:
+    """A new feed secret: its URLs are shown in full in this answer only; the old ones stop working."""
+    check_csrf(request, csrf)
+    user = require_user(request)
+    return _settings(request, user, feed=locked(request, new_feed_token, request.app.state.engine.store, user.id))
 
 
 @router.post("/settings/digest")
@@ -196,17 +248,18 @@ def digest_settings(request: Request, frequency: str = Form(...), size: int = Fo
                     csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     user = require_user(request)
+    if webhook.strip():
+        check_webhook(webhook, request.app.state.engine.settings.webhook_allow)
     locked(request, request.app.state.engine.store.users.set_digest, user.id, frequency, _tags(tags), size,
            bool(trending_), webhook.strip() or None)
     return back("/settings")
 
 
-@router.post("/settings/token")
-def api_token(request: Request, csrf: str = Form("")) -> Response:
+@router.post("/settings/token", response_class=HTMLResponse)
+def api_token(request: Request, csrf: str = Form("")) -> HTMLResponse:
     check_csrf(request, csrf)
     user = require_user(request)
-    request.session["token"] = locked(request, new_api_token, request.app.state.engine.store, user.id)
-    return back("/settings")
+    return _settings(request, user, token=locked(request, new_api_token, request.app.state.engine.store, user.id))
 
 
 @router.post("/settings/search")

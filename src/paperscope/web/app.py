@@ -15,18 +15,22 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..config import Settings, export_home
+from ..backends import open_store
+from ..config import Settings, export_database_url, export_home
 from ..errors import (
     AuthError,
     ForbiddenError,
     IndexDamagedError,
+    LimitError,
     NotFoundError,
     PaperscopeError,
+    RateLimitError,
+    SourceError,
     UsageError,
 )
 from ..live import LiveEngine
-from ..search import Engine
 from ..schedule import parse_schedule
+from ..search import Engine, open_engine
 
 HERE = Path(__file__).parent
 log = logging.getLogger("paperscope.web")
@@ -34,16 +38,22 @@ log = logging.getLogger("paperscope.web")
 
 def status_of(exc: Exception) -> int:
     """HTTP status for an error of ours."""
+    if isinstance(exc, RateLimitError):
+        return 429
     if isinstance(exc, IndexDamagedError):
         return 503
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, LimitError):
+        return 429
     if isinstance(exc, UsageError):
         return 400
     if isinstance(exc, ForbiddenError):
         return 403
     if isinstance(exc, AuthError):
         return 401
+    if isinstance(exc, SourceError):
+        return 502
     return 500
 
 
@@ -83,10 +93,14 @@ def not_found_context(path: str, message: str) -> dict[str, str]:
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The app with its engine (store + indexes + lazily loaded model) opened once."""
-    from starlette.middleware.sessions import SessionMiddleware
+    from ..logs import configure
+    from ..throttle import FailureLimiter
+    from . import accounts, admin, api, apidocs, lab, labdata, ops, pages, passwords, status
+    from .headers import HEADERS, SecurityHeaders
+    from .limits import ApiLimits
+    from .session import SessionMiddleware
 
-    from ..auth import secret_key
-    from . import accounts, api, apidocs, pages, status
+    configure(settings.log_format)
 
     if settings.update_schedule:
         parse_schedule(settings.update_schedule)  # a bad schedule stops the server before it starts
@@ -105,6 +119,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app = FastAPI(title="paperscope", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Search, daily and trending papers of a self-hosted paperscope instance. "
                               "Paths under /api/ that Hugging Face's papers API also has keep its shapes.")
+    if engine is None and settings.database_url:  # PostgreSQL: a pooled store, indexes in the database
+        engine = open_engine(open_store(settings), settings)
     app.state.engine = engine or LiveEngine(settings)  # per-thread SQLite, index generations followed live
     app.state.settings = settings
     app.state.scheduler = None
@@ -112,29 +128,44 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.templates.env.globals["version"] = __version__
     apidocs.mount(app)  # before /static, which would otherwise answer /static/apidocs/… with a 404
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.add_middleware(SessionMiddleware, secret_key=secret_key(settings.home), session_cookie="paperscope",
-                       max_age=30 * 24 * 3600, same_site="lax", https_only=settings.base_url.startswith("https://"))
+    https = settings.base_url.startswith("https://")
+    app.state.login_account = FailureLimiter(settings.login_limit)  # failed sign-ins per account
+    app.state.login_address = FailureLimiter(settings.login_address_limit)  # ... and per client address
+    app.add_middleware(ApiLimits, per_token=settings.api_rate, per_address=settings.api_anon_rate)
+    app.add_middleware(SessionMiddleware, store_app=app, idle_hours=settings.session_idle_hours,
+                       max_days=settings.session_max_days, secure=https)
     app.add_middleware(PinGeneration, engine=app.state.engine)
+    ops.install(app)  # /healthz /readyz /metrics and the access log
+    app.add_middleware(SecurityHeaders, https=https)  # added last = outermost: every response gets them
+    labdata.install(app)
+    app.include_router(lab.api)  # before api.router, whose /papers/{id:path} would swallow /papers/{id}/comments
     app.include_router(api.router)
     app.include_router(accounts.api)
     app.include_router(pages.router)
     app.include_router(accounts.router)
+    app.include_router(passwords.router)
+    app.include_router(admin.router)
+    app.include_router(lab.router)
     app.include_router(status.router)
 
-    def respond(request: Request, status: int, message: str, code: str) -> Any:
+    def respond(request: Request, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> Any:
+        headers = {**HEADERS, **(headers or {})}  # also on 500s, which are answered outside the middleware
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": message, "code": code, "status": status}, status_code=status)
+            return JSONResponse({"error": message, "code": code, "status": status}, status_code=status,
+                                headers=headers)
         context: dict[str, Any] = {"status": status, "message": message, "path": request.url.path[:200]}
-        if status == 404:
-            context.update(not_found_context(request.url.path, message))
-        return app.state.templates.TemplateResponse(request, "error.html", context, status_code=status)
+        if status == 404 and request.method in ("GET", "HEAD"):  # a link led nowhere: offer a search
+            context.update(not_found_context(request.url.path, message), search_instead=True)
+        return app.state.templates.TemplateResponse(request, "error.html", context, status_code=status,
+                                                    headers=headers)
 
     @app.exception_handler(PaperscopeError)
     async def paperscope_error(request: Request, exc: PaperscopeError) -> Any:
         status = status_of(exc)
         if status == 500:
             log.error("request failed: %s", exc)
-        return respond(request, status, str(exc), exc.code)
+        extra = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitError) else None
+        return respond(request, status, str(exc), exc.code, extra)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Any:
@@ -168,12 +199,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
 
     import uvicorn
 
-    if workers > 1:
+    # paperscope.logs formats every line (text or JSON) and writes the access log itself
+    quiet: dict[str, Any] = {"log_level": "warning", "log_config": None, "access_log": False}
+    if workers > 1:  # each worker loads the settings again: hand over what this process chose
         export_home(settings.home)
-        uvicorn.run("paperscope.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+        export_database_url(settings.database_url)
+        uvicorn.run("paperscope.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, **quiet)
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, **quiet)
 
 
 def app_from_env() -> FastAPI:

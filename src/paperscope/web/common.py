@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from ..models import Paper
 from ..search import MODES
-from .session import csrf_token, current_user
+from .session import LazyToken, current_user
 
 MAX_QUERY = 1000
 MAX_PAGE = 100
@@ -46,7 +46,7 @@ def hf_paper(p: Paper) -> dict[str, Any]:
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
     """Render a template (autoescaped: every title, abstract and name is text, never markup)."""
     context.setdefault("user", current_user(request))
-    context.setdefault("csrf", csrf_token(request))
+    context.setdefault("csrf", LazyToken(request))
     context.setdefault("flash", request.session.pop("flash", None))
     return request.app.state.templates.TemplateResponse(request, template, context)
 
@@ -61,3 +61,15 @@ def instance_stats(request: Request) -> dict[str, Any]:
     data["indexed_vectors"] = len(engine.vectors)
     data["modes"] = list(MODES)
     return data
+
+
+def signup_mode(request: Request) -> str:
+    """'open' or 'admin': an admin's switch on /admin wins over the configured `signup` setting."""
+    override = locked(request, request.app.state.engine.store.users.instance_setting, "signup")
+    return override or request.app.state.engine.settings.signup
+
+
+def client_address(request: Request) -> str:
+    """The peer address the throttles count by (behind a proxy, every client shares the proxy's)."""
+    return request.client.host if request.client else "unknown"
+

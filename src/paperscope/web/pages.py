@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from ..cite import to_bibtex
 from ..errors import NotFoundError, UsageError
 from ..search import MODES, search, similar
+from ..rank import TRENDING_FORMULA
 from ..trending import trending
 from .common import MAX_QUERY, instance_stats, locked, render
 
@@ -44,9 +45,9 @@ def _long_day(day: str) -> str:
 def trending_page(request: Request) -> HTMLResponse:
     rows = locked(request, trending, request.app.state.engine.store, 50)
     return render(request, "list.html", heading="Trending", items=[(x, f"score {s:.3g}") for x, s in rows],
-                  formula="score = (upvotes + 3·saves + ln(1 + GitHub stars) + 1) / (age in hours + 2)^1.5",
+                  formula=TRENDING_FORMULA,
                   note="Papers of the last 30 days (up to the newest day here); age counts from the day a paper "
-                       "was featured or announced. Undated papers are left out.")
+                       "was featured or announced, or from the lab's submission. Undated papers are left out.")
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -116,6 +116,8 @@ class Scheduler:
 
     def start(self) -> None:
         """Start waiting for the first run."""
+        if log.getEffectiveLevel() > logging.INFO:  # quiet text logs (logs.configure) still show one line a run
+            log.setLevel(logging.INFO)
         log.info("scheduled updates %s: update %s", self.schedule, self.settings.update_args or "(embed+index)")
         self._thread.start()
 

@@ -13,6 +13,7 @@
   }
   var redoc = document.getElementById("redoc-container");
   if (redoc && window.Redoc) {
-    Redoc.init(redoc.getAttribute("data-openapi-url"), {}, redoc);
+    // the CSP allows ReDoc's style elements by this request's nonce (web/headers.py)
+    Redoc.init(redoc.getAttribute("data-openapi-url"), {nonce: redoc.getAttribute("data-nonce") || undefined}, redoc);
   }
 })();

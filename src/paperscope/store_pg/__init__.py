@@ -1,0 +1,57 @@
+"""The PostgreSQL twin of `store`: the same public methods over a psycopg 3 connection pool.
+
+One module per thing stored, as in `store/`: papers, embeddings, runs (+ index state, instance secrets),
+accounts, library, outbox; `vectors` is the pgvector index, `migrate` copies an embedded install here.
+To port a new SQLite store method: copy it into the twin module, `?` → `%s`, `INSERT OR IGNORE` →
+`ON CONFLICT DO NOTHING`, `cur.lastrowid` → `RETURNING id`; the backend-parametrised tests then cover it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..models import Batch
+from ..store.db import now_utc
+from .db import LOCK_PAPERS
+from .embeddings import PgEmbeddingRows
+from .papers import PgPaperRows
+from .runs import PgRunRows
+
+if TYPE_CHECKING:
+    from .community import PgCommunityRows
+    from .users import PgUserStore
+
+__all__ = ["PgStore"]
+
+
+class PgStore(PgPaperRows, PgEmbeddingRows, PgRunRows):
+    """The one owner of a server install's PostgreSQL database (papers, vectors, users, ingest state)."""
+
+    def commit_batch(self, source: str, run_id: int, batch: Batch) -> dict[str, int]:
+        """Write a batch's papers, its problems and the checkpoint after it, atomically."""
+        seen_at = now_utc()
+        with self.transaction(LOCK_PAPERS):
+            counts = self._upsert_many(batch.papers, seen_at)
+            self.conn.executemany("INSERT INTO ingest_problems (run_id, record, reason) VALUES (%s, %s, %s)",
+                                  [(run_id, pr.record, pr.reason) for pr in batch.problems])
+            self.conn.execute(
+                "UPDATE ingest_runs SET added = added + %s, updated = updated + %s, unchanged = unchanged + %s,"
+                " problems = problems + %s WHERE id = %s",
+                (counts["added"], counts["updated"], counts["unchanged"], len(batch.problems), run_id))
+            counts["updated"] += self._mark_withdrawn(batch.withdrawn, seen_at)
+            if batch.checkpoint is not None:
+                self._set_checkpoint(source, batch.checkpoint)
+        return counts
+
+    @property
+    def users(self) -> PgUserStore:
+        """Accounts, libraries, votes and digests: the per-user half of the store."""
+        from .users import PgUserStore
+
+        return PgUserStore(self)
+
+    @property
+    def community(self) -> PgCommunityRows:
+        """The lab's public layer (not ported yet: reads empty, writes refused with a clear message)."""
+        from .community import PgCommunityRows
+
+        return PgCommunityRows(self)

@@ -1,0 +1,276 @@
+"""The PostgreSQL backend end to end: same rankings as the embedded default, migration, the CLI and
+`serve --workers 2` with nothing shared on local disk, and the messages for a missing extra or a bad URL."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from paperscope.backends import open_store
+from paperscope.config import load_settings
+from paperscope.errors import ConfigError, MissingExtraError, StoreError
+from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+from paperscope.search import open_engine, search
+from paperscope.store import Store
+from paperscope.store_pg import PgStore
+from paperscope.store_pg.migrate import migrate
+
+DATA = Path(__file__).parent / "data"
+QUERIES = ["quark gluon", "diphoton production cross sections", "graph colouring", "neutrino mass",
+           "black hole entropy"]
+
+
+def _fill(store, settings, embedder) -> None:
+    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    embed_papers(store, embedder)
+    update_indexes(store, settings, embedder.name, embedder.dim)
+
+
+def _public(cls: type) -> set[str]:
+    return {name for name in dir(cls) if not name.startswith("_")}
+
+
+# Landed on main (private papers, all marks) after the PostgreSQL twin was written; each needs
+# its twin in store_pg/ (and the tables in store_pg/schema.py). Remove a name here when it is ported.
+NOT_YET_PORTED = {"save_private", "remove_private", "private_ids", "private_papers", "private_tags", "all_marks"}
+
+
+def test_the_postgres_store_has_every_method_of_the_embedded_store():
+    """A method added to the SQLite store must get its twin in store_pg (see store_pg/__init__.py)."""
+    from paperscope.store.users import UserStore
+    from paperscope.store_pg.users import PgUserStore
+
+    assert _public(Store) - _public(PgStore) == set()
+    assert _public(UserStore) - _public(PgUserStore) == NOT_YET_PORTED
+
+
+def test_postgres_ranks_like_the_embedded_default(settings, store, pg_url, fake_embedder):
+    pg_settings = dataclasses.replace(settings, database_url=pg_url)
+    pg = open_store(pg_settings)
+    assert isinstance(pg, PgStore)
+    _fill(store, settings, fake_embedder)
+    _fill(pg, pg_settings, fake_embedder)
+    embedded, server = open_engine(store, settings, fake_embedder), open_engine(pg, pg_settings, fake_embedder)
+    for query in QUERIES:
+        for mode in ("hybrid", "semantic", "keyword"):
+            a = [h.paper.id for h in search(embedded, query, 10, mode).hits]
+            b = [h.paper.id for h in search(server, query, 10, mode).hits]
+            assert a and len(b) == len(a) and len(set(a) & set(b)) >= min(8, len(a)), (query, mode, a, b)
+    pg.close()
+
+
+def test_migrate_copies_an_embedded_install_and_resumes_after_an_interruption(settings, store, pg_url, fake_embedder):
+    _fill(store, settings, fake_embedder)
+    users = store.users
+    ada = users.create("ada@example.org", "hash")
+    users.save(ada.id, "arxiv:0704.0001", ["qcd", "to read"])
+    users.vote(ada.id, "arxiv:0704.0002", 1)
+    users.save_search(ada.id, "quarks", "quark year:2007")
+    users.queue_digest(ada.id, b"Subject: x\r\n\r\nbody", ["arxiv:0704.0003"], "2024-01-01T00:00:00Z")
+    pg = PgStore(pg_url)
+
+    def crash_after_first_batch(table: str, n: int) -> None:
+        if table == "papers":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        migrate(store, pg, batch=50, on_step=crash_after_first_batch)
+    assert pg.paper_count() == 50  # the first batch landed with its checkpoint, nothing half-written
+    result = migrate(store, pg, batch=50)
+    assert result["tables"]["papers"] == 200 and result["tables"]["embeddings"] == 200
+    assert result["tables"]["users"] == 1 and result["tables"]["library"] == 2
+    assert migrate(store, pg, batch=50)["tables"] == result["tables"]  # running again changes nothing
+    moved = pg.users.by_email("ADA@example.org")
+    assert moved and moved.id == ada.id and pg.users.tags(ada.id) == [("qcd", 1), ("to read", 1)]
+    assert pg.users.upvoted(ada.id) == ["arxiv:0704.0002"] and len(pg.users.pending_digests()) == 1
+    assert pg.users.create("bob@example.org", None).id == ada.id + 1  # ids continue after the copied ones
+    assert pg.get_paper("0704.0001") == store.get_paper("0704.0001")
+    pg_settings = dataclasses.replace(settings, database_url=pg_url)
+    update_indexes(pg, pg_settings, fake_embedder.name, fake_embedder.dim)
+    a = search(open_engine(store, settings, fake_embedder), "quark gluon").hits
+    b = search(open_engine(pg, pg_settings, fake_embedder), "quark gluon").hits
+    assert [h.paper.id for h in a] == [h.paper.id for h in b]
+    pg.close()
+
+
+def test_migrate_refuses_a_database_that_already_holds_other_papers(settings, store, pg_url, fake_embedder):
+    _fill(store, settings, fake_embedder)
+    pg = PgStore(pg_url)
+    ingest(pg, settings, "file", SourceOptions(path=DATA / "papers.csv"))
+    with pytest.raises(StoreError, match="empty database"):
+        migrate(store, pg)
+    pg.close()
+
+
+def test_a_missing_extra_names_the_install(monkeypatch, pg_url):
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(MissingExtraError, match=r"paperscope\[postgres\]"):
+        PgStore(pg_url)
+
+
+def test_bad_backend_settings_are_clear_errors(tmp_path, pg_server):
+    with pytest.raises(ConfigError, match="postgresql://"):
+        load_settings(tmp_path, environ={"PAPERSCOPE_DATABASE_URL": "mysql://x/y"})
+    with pytest.raises(ConfigError, match="database_url"):
+        load_settings(tmp_path, environ={"PAPERSCOPE_VECTOR_BACKEND": "pgvector"})
+    unreachable = pg_server.replace("/postgres?", "/no_such_db?")
+    with pytest.raises(StoreError, match="check database_url"):
+        PgStore(unreachable)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_cli_on_postgres_writes_no_local_files_and_two_workers_serve_search(tmp_path, pg_url):
+    import requests
+
+    from paperscope.embed import load_query_embedder
+
+    home = tmp_path / "home"
+    env = {**os.environ, "PAPERSCOPE_DATABASE_URL": pg_url, "PAPERSCOPE_HOME": str(home)}
+    cli = [sys.executable, "-m", "paperscope"]
+    done = subprocess.run(cli + ["ingest", "file", str(DATA / "papers.csv")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # the real model's vectors (its ONNX twin: same model, no torch start-up), then the CLI's own index step
+    settings = load_settings(home, environ={"PAPERSCOPE_DATABASE_URL": pg_url})
+    pg = open_store(settings)
+    embed_papers(pg, load_query_embedder())
+    pg.close()
+    done = subprocess.run(cli + ["index"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    found = subprocess.run(cli + ["search", "rank fusion", "--json", "-k", "3"], env=env, capture_output=True,
+                           text=True)
+    assert found.returncode == 0 and found.stderr == "", found.stderr
+    hits = json.loads(found.stdout)["hits"]  # stdout is exactly one JSON document
+    assert hits
+    assert not home.exists()  # no SQLite file, no index files, no secret: everything is in PostgreSQL
+
+    port = _free_port()
+    proc = subprocess.Popen(cli + ["serve", "--workers", "2", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}/api/search"
+        deadline, answers = time.monotonic() + 120, []
+        while time.monotonic() < deadline and len(answers) < 4:
+            try:
+                r = requests.get(url, params={"q": "rank fusion"}, timeout=30)
+                answers.append(r.json())
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        assert len(answers) == 4, proc.stderr.read().decode() if proc.poll() is not None else "no answer"
+        assert all(a["hits"] and a["hits"][0]["paper"]["id"] == answers[0]["hits"][0]["paper"]["id"] for a in answers)
+        assert not home.exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_pgvector_hnsw_keeps_recall_under_a_selective_filter(pg_url):
+    """With sequential scans off the HNSW index must answer; iterative scanning keeps a 2% filter full."""
+    import numpy as np
+
+    from paperscope.models import Filters, Paper
+    from paperscope.store_pg.vectors import PgVectorIndex
+
+    store = PgStore(pg_url + "%20-cenable_seqscan%3Doff%20-cenable_bitmapscan%3Doff")
+    rng = np.random.default_rng(7)
+    n, dim = 1500, 32
+    vecs = rng.normal(size=(n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    papers = [Paper(id=f"local:{i}", title=f"p{i}", categories=("rare",) if i % 50 == 0 else ("common",),
+                    published=f"20{10 + i % 10}-01-01") for i in range(n)]
+    store.upsert_papers(papers)
+    seqs = dict((p.id, s) for s, p in store.papers_changed_since(0, n))
+    model = store.model_id("rand", dim)
+    store.save_embeddings(model, [(p.id, seqs[p.id], "h", vecs[i].astype(np.float16).tobytes())
+                                  for i, p in enumerate(papers)])
+    index = PgVectorIndex(store, "rand", dim)
+    assert index.catch_up() == n and index.catch_up() == 0
+    plan = store.conn.execute(
+        f"EXPLAIN SELECT paper_id FROM embeddings WHERE model_id = {model} ORDER BY vector::halfvec({dim}) <=>"
+        f" '[{','.join(['0.1'] * dim)}]'::halfvec({dim}) LIMIT 10").fetchall()
+    assert "embeddings_hnsw" in " ".join(r[0] for r in plan)
+    exact16 = vecs.astype(np.float16).astype(np.float32)
+    rare = [i for i in range(n) if i % 50 == 0]
+    found_all = 0
+    for q in vecs[:10]:
+        hits = index.search(q, 10, index.mask(Filters(categories=("rare",))))
+        assert len(hits) == 10 and all(int(pid.split(":")[1]) % 50 == 0 for pid, _ in hits)
+        truth = {f"local:{rare[j]}" for j in np.argsort(-(exact16[rare] @ q))[:10]}
+        found_all += len(truth & {pid for pid, _ in hits})
+        dated = index.search(q, 5, index.mask(Filters(since="2019-01-01")), exclude=["local:9"])
+        assert len(dated) == 5 and all(int(pid.split(":")[1]) % 10 == 9 for pid, _ in dated)
+        assert "local:9" not in {pid for pid, _ in dated}
+    assert found_all / 100 >= 0.9
+    store.close()
+
+
+def test_recommendations_on_postgres_match_the_embedded_default(settings, store, pg_url, fake_embedder):
+    from paperscope.recommend import recommend
+
+    pg_settings = dataclasses.replace(settings, database_url=pg_url)
+    pg = open_store(pg_settings)
+    found = []
+    for s, conf in ((store, settings), (pg, pg_settings)):
+        _fill(s, conf, fake_embedder)
+        saved = [p.id for p in s.iter_papers() if p.categories and p.categories[0] == "hep-ph"][:6]
+        ada = s.users.create("ada@example.org", None)
+        s.users.save(ada.id, saved[0], ["pheno"])
+        for pid in saved[1:]:
+            s.users.save(ada.id, pid, ["pheno"])
+        s.users.set_hidden(ada.id, saved[-1])
+        recs = recommend(open_engine(s, conf, fake_embedder), ada.id, "pheno", k=5)
+        assert len(recs) == 5 and not {r.paper.id for r in recs} & set(saved)
+        assert all(r.because and r.because[0].id in saved for r in recs)
+        found.append([r.paper.id for r in recs])
+    assert len(set(found[0]) & set(found[1])) >= 4, found
+    pg.close()
+
+
+def test_a_killed_workers_keyword_mirror_is_swept_and_a_live_ones_kept():
+    import tempfile
+
+    from paperscope.backends import _sweep_orphans
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = Path(tempfile.gettempdir()) / f"paperscope-keyword-{gone.pid}-test"
+    alive = Path(tempfile.gettempdir()) / f"paperscope-keyword-{os.getppid()}-test"
+    for d in (dead, alive):
+        (d / "index").mkdir(parents=True, exist_ok=True)
+    _sweep_orphans()
+    assert not dead.exists() and alive.exists()
+    import shutil
+
+    shutil.rmtree(alive)
+
+
+def test_sessions_tokens_and_admin_switches_on_postgres(pg_url):
+    pg = PgStore(pg_url)
+    users = pg.users
+    ada = users.create("ada@example.org", None)
+    assert ada.role == "admin" and users.create("bob@example.org", None).role == "user"  # the first is the admin
+    users.session_create("h1", ada.id, {"csrf": "x"}, 1.0)
+    users.session_touch("h1", 2.0)
+    assert users.session_get("h1") == (ada.id, {"csrf": "x"}, 1.0, 2.0) and users.session_count(ada.id) == 1
+    users.add_token(ada.id, "feed", "secret-feed", "secr")
+    assert users.by_feed_token("secret-feed").id == ada.id and users.by_feed_token("other") is None
+    users.add_token(ada.id, "reset", "once", "once")
+    assert users.use_token("reset", "once").id == ada.id and users.use_token("reset", "once") is None
+    users.set_instance_setting("signup", "open")
+    assert users.instance_setting("signup") == "open"
+    users.set_disabled(ada.id, True)
+    assert users.session_get("h1") is None and users.by_feed_token("secret-feed") is None
+    pg.close()

@@ -1,0 +1,50 @@
+"""Ranking quality cannot silently regress: `eval` on a fixed SciFact slice with the real model.
+
+The slice (tests/data/scifact-slice/, cut by bench/make_scifact_slice.py from BEIR SciFact test: 50 claims,
+243 abstracts including each claim's top BM25 hard negatives) is embedded here with the default model's int8
+ONNX twin. Hybrid nDCG@10 may not fall more than 0.01 below the figure recorded in expected.json; re-record
+it (with the reason in the commit) only when a change is meant to move it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from paperscope.config import load_settings
+from paperscope.embed import OnnxMiniLMEmbedder
+from paperscope.evaluate import evaluate
+from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+from paperscope.search import open_engine
+from paperscope.store import Store
+
+SLICE = Path(__file__).parent / "data" / "scifact-slice"
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    settings = load_settings(tmp_path_factory.mktemp("slice"), environ={})
+    store = Store(settings.db_path)
+    ingest(store, settings, "file", SourceOptions(path=SLICE / "corpus.jsonl"))
+    embedder = OnnxMiniLMEmbedder(threads=2)
+    assert embed_papers(store, embedder, 32) == 243
+    update_indexes(store, settings, embedder.name, embedder.dim)
+    yield evaluate(open_engine(store, settings, embedder), SLICE, "test")
+    store.close()
+
+
+def test_hybrid_ndcg_holds_on_the_scifact_slice(result):
+    expected = json.loads((SLICE / "expected.json").read_text())
+    assert result["queries"] == 50
+    hybrid = result["modes"]["hybrid"]["ndcg@10"]
+    assert hybrid >= expected["hybrid_ndcg@10"] - 0.01, result["modes"]
+
+
+def test_eval_json_keeps_its_shape_and_fusion_beats_its_parts(result):
+    modes = result["modes"]
+    assert set(modes) >= {"hybrid", "keyword", "semantic", "rrf"}
+    assert all(set(m) == {"ndcg@10", "recall@100", "mrr@10"} for m in modes.values())
+    assert not any("hybrid" in name for name in modes if name != "hybrid")
+    assert modes["hybrid"]["ndcg@10"] > max(modes["keyword"]["ndcg@10"], modes["semantic"]["ndcg@10"])
