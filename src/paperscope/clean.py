@@ -99,7 +99,8 @@ def _categories(values: tuple[str, ...], notes: list[str]) -> tuple[str, ...]:
 def _links(links: dict[str, str], notes: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for kind, url in links.items():
-        safe = safe_url(url) if kind in LINK_KINDS else None
+        known = kind in LINK_KINDS or re.fullmatch(r"doi\d{0,2}", str(kind)) is not None  # doi, doi2, … (every DOI)
+        safe = safe_url(url) if known else None
         if safe is None:
             scheme = str(url).split(":", 1)[0][:20] if ":" in str(url) else "no scheme"
             notes.append(f"link {str(kind)[:20]!r} dropped (only http/https links are kept; got {scheme!r})")

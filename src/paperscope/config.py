@@ -84,6 +84,8 @@ class Settings:
     ray_workers: int = _s(0, "Ray embedding workers (one model copy each); 0 = one per CPU Ray reports")
     log_format: str = _s("text", "log lines: 'text' or 'json' (one JSON object a line, for log collectors)",
                          ("text", "json"))
+    lab_submissions_per_day: int = _s(10, "papers one member may submit to the lab's daily list per day")
+    lab_comments_per_day: int = _s(100, "comments one member may write per day")
 
     @property
     def db_path(self) -> Path:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .auth import new_unsubscribe_token
+from .community import reply_notes
 from .config import Settings
 from .errors import UsageError
 from .models import Paper, User
@@ -83,13 +84,15 @@ def select(engine: Engine, user: User, now: datetime) -> list[Item]:
                 items.append(Item(r.paper, f"{'In ' + tag + ': ' if tag else ''}close to {near}"))
     items = items[: user.digest_size]
     if user.digest_trending:
-        new_set = set(new)
+        new_set = (set(new) | set(engine.store.community.submitted_since(since[:10]))) - sent  # lab picks count
         for paper, _ in trending(engine.store, 50, now):
             if len(items) >= user.digest_size + 3:
                 break
             if paper.id in new_set and paper.id not in seen:
                 seen.add(paper.id)
                 items.append(Item(paper, "Trending on this instance"))
+    for paper, why in reply_notes(engine, user, since):  # discussions the user follows, whatever was sent before
+        items.append(Item(paper, why))
     return items
 
 

@@ -98,3 +98,8 @@ class RateLimitError(PaperscopeError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+class LimitError(UsageError):
+    """A per-user daily limit (submissions, comments) is reached; the web answers 429."""
+
+    code = "limit_reached"

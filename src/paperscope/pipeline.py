@@ -11,7 +11,7 @@ from .backends import AnyStore
 from .clean import clean_paper
 from .config import Settings
 from .errors import PaperscopeError, StoreError, UsageError
-from .models import Batch, IngestReport, Problem
+from .models import Batch, IngestReport, Paper, Problem
 from .sources import arxiv_api, arxiv_oai, arxiv_snapshot, files, hf_daily
 from .sources._http import Client
 
@@ -240,3 +240,40 @@ def _update_generation(
                                           (lambda n: on_progress(n, total)) if on_progress else None)
         gen.publish()
     return counts
+
+
+# --- single papers named by members (the lab's submissions) ---------------------------------------
+
+LIVE_BACKLOG = 500  # past this many unembedded/unindexed papers, a submission waits for the operator's update
+
+
+def fetch_arxiv_papers(settings: Settings, ids: list[str]) -> list[Paper]:
+    """Fetch named arXiv papers through the arXiv API (network only: the caller stores them).
+
+    A member waits on this in a web request, so it retries at most once and times out in 20 s.
+    """
+    client = Client(delay=0.0, retries=min(settings.http_retries, 1), timeout=min(settings.http_timeout, 20.0),
+                    max_retry_after=min(settings.max_retry_after, 10.0))
+    papers: list[Paper] = []
+    for batch in arxiv_api.harvest(client, settings.arxiv_api_url, None, id_list=list(ids)):
+        papers.extend(batch.papers)
+    return papers
+
+
+def embed_and_index(store: Store, settings: Settings, embedder: "Embedder") -> dict[str, int]:
+    """Embed what is new and bring the indexes up to date, if the backlog is small enough to do it now.
+
+    Returns the counts of `update_indexes` plus `embedded`; an empty dict when the backlog is left to
+    the operator's next `paperscope update` (a member's request must not embed a whole catalogue).
+    """
+    from .generations import current_name
+    from .index import keyword_last_seq
+
+    model_id = store.model_id(embedder.name, embedder.dim)
+    root, live = settings.home / "index", current_name(settings.home / "index")
+    behind = store.max_seq() - (keyword_last_seq(root / live / settings.index_paths(embedder.name)[0].name)
+                                if live else 0)
+    if store.count_to_embed(model_id) > LIVE_BACKLOG or behind > LIVE_BACKLOG:
+        return {}
+    embedded = embed_papers(store, embedder, batch_size=16)
+    return {"embedded": embedded, **update_indexes(store, settings, embedder.name, embedder.dim)}

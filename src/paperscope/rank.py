@@ -59,10 +59,16 @@ TRENDING_GRAVITY = 1.5
 TRENDING_WINDOW_DAYS = 30
 
 
-def trending_score(upvotes: float, stars: float, saves: float, age_hours: float) -> float:
-    """The one trending formula: (upvotes + 3·saves + ln(1 + stars) + 1) / (age_hours + 2)^1.5.
+TRENDING_FORMULA = ("score = (upvotes + 3·saves + 3·lab submissions + ln(1 + GitHub stars) + 1) / "
+                    "(age in hours + 2)^1.5, where upvotes = Hugging Face upvotes + this lab's upvotes")
 
-    Upvotes (Hugging Face) and saves on this instance count linearly, saves more since they are local
-    intent; GitHub stars are heavy-tailed and count by their logarithm; age decays like Hacker News.
+
+def trending_score(upvotes: float, stars: float, saves: float, age_hours: float, submissions: float = 0.0) -> float:
+    """The one trending formula: (upvotes + 3·saves + 3·submissions + ln(1 + stars) + 1) / (age_hours + 2)^1.5.
+
+    Upvotes (Hugging Face's plus this lab's own), saves and lab submissions on this instance count
+    linearly, saves and submissions more since they are local intent; GitHub stars are heavy-tailed and
+    count by their logarithm; age decays like Hacker News.
     """
-    return (upvotes + 3.0 * saves + float(np.log1p(max(stars, 0.0))) + 1.0) / (max(age_hours, 0.0) + 2.0) ** TRENDING_GRAVITY
+    local = 3.0 * saves + 3.0 * submissions
+    return (upvotes + local + float(np.log1p(max(stars, 0.0))) + 1.0) / (max(age_hours, 0.0) + 2.0) ** TRENDING_GRAVITY

@@ -72,6 +72,8 @@ def recommend(engine: Engine, user_id: int, tag: str | None = None, k: int = 10,
     """The user's top-k unseen papers for a tag (or the whole library), each with its reasons."""
     users = engine.store.users
     positives = users.paper_ids(user_id, tag) + ([] if tag else users.upvoted(user_id))
+    if not tag:  # the member's own public upvotes on the lab list are positives too
+        positives = list(dict.fromkeys(positives + engine.store.community.upvoted_by(user_id)))
     negatives = users.negatives(user_id)
     model = train(engine, positives, negatives, seed=user_id)
     allowed = engine.vectors.mask(Filters(), candidates)

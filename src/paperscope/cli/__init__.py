@@ -11,7 +11,7 @@ import click
 
 from ..config import SETTINGS, load_settings
 from ..errors import PaperscopeError
-from . import accounts, backup, ingest, migrate, papers, query, serve
+from . import accounts, backup, ingest, lab, migrate, papers, query, serve
 
 
 class _Group(click.Group):
@@ -54,5 +54,6 @@ def main(ctx: click.Context, data_dir: Path | None, debug: bool) -> None:
 
 for _command in (ingest.ingest_cmd, ingest.embed, ingest.index_cmd, ingest.update, papers.show, papers.stats,
                  query.search_cmd, query.similar_cmd, query.eval_cmd, serve.serve, serve.demo,
-                 accounts.user, accounts.digest, backup.backup_cmd, backup.restore_cmd, migrate.migrate_cmd):
+                 accounts.user, accounts.digest, backup.backup_cmd, backup.restore_cmd, migrate.migrate_cmd,
+                 lab.submit_cmd):
     main.add_command(_command)

@@ -11,6 +11,7 @@ from .papers import PaperRows, name_key
 from .runs import RunRows
 
 if TYPE_CHECKING:
+    from .community import CommunityRows
     from .users import UserStore
 
 __all__ = ["Database", "Store", "name_key", "now_utc"]
@@ -46,3 +47,10 @@ class Store(PaperRows, EmbeddingRows, RunRows):
         from .users import UserStore
 
         return UserStore(self)
+
+    @property
+    def community(self) -> CommunityRows:
+        """The lab's public layer: submissions, upvotes, comments, follows and display names."""
+        from .community import CommunityRows
+
+        return CommunityRows(self)

@@ -185,4 +185,45 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE lab_members (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        display_name TEXT NOT NULL UNIQUE COLLATE NOCASE
+    );
+    CREATE TABLE lab_submissions (
+        day TEXT NOT NULL,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        submitted_at TEXT NOT NULL,
+        PRIMARY KEY (day, paper_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX lab_submissions_user ON lab_submissions(user_id, day);
+    CREATE INDEX lab_submissions_paper ON lab_submissions(paper_id);
+    CREATE TABLE lab_upvotes (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, paper_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX lab_upvotes_paper ON lab_upvotes(paper_id);
+    CREATE TABLE lab_comments (
+        id INTEGER PRIMARY KEY,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        parent_id INTEGER REFERENCES lab_comments(id) ON DELETE CASCADE,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        edited_at TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        hidden INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX lab_comments_paper ON lab_comments(paper_id, id);
+    CREATE INDEX lab_comments_user ON lab_comments(user_id, created_at);
+    CREATE TABLE lab_follows (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, paper_id)
+    ) WITHOUT ROWID;
+    """,
 )

@@ -17,6 +17,7 @@ from .papers import PgPaperRows
 from .runs import PgRunRows
 
 if TYPE_CHECKING:
+    from .community import PgCommunityRows
     from .users import PgUserStore
 
 __all__ = ["PgStore"]
@@ -47,3 +48,10 @@ class PgStore(PgPaperRows, PgEmbeddingRows, PgRunRows):
         from .users import PgUserStore
 
         return PgUserStore(self)
+
+    @property
+    def community(self) -> PgCommunityRows:
+        """The lab's public layer (not ported yet: reads empty, writes refused with a clear message)."""
+        from .community import PgCommunityRows
+
+        return PgCommunityRows(self)

@@ -14,6 +14,7 @@ from ..search import search, similar
 from ..text import parse_query
 from ..trending import trending
 from .common import MAX_PAGE, MAX_QUERY, hf_paper, instance_stats, locked
+from .labdata import lab_item_json, lab_items, with_activities, with_activity
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -52,26 +53,34 @@ def api_search(request: Request, q: str = Q, mode: str = Query("hybrid", pattern
 @router.get("/papers/search", summary="Hugging Face-compatible paper search")
 def api_papers_search(request: Request, q: str = Q, limit: int = Query(50, ge=1, le=MAX_PAGE)) -> list[dict[str, Any]]:
     result = locked(request, search, request.app.state.engine, q, limit, "hybrid", 0)
-    return [hf_item(h.paper) for h in result.hits]
+    return locked(request, with_activities, request.app.state.engine.store, [hf_item(h.paper) for h in result.hits])
 
 
 @router.get("/papers/{paper_id:path}", summary="One paper (Hugging Face-compatible)")
 def api_paper(request: Request, paper_id: str) -> dict[str, Any]:
-    return hf_paper(locked(request, request.app.state.engine.store.get_paper, paper_id))
+    store = request.app.state.engine.store
+    return locked(request, with_activity, store, hf_paper(locked(request, store.get_paper, paper_id)))
 
 
 @router.get("/daily_papers", summary="Papers of a day (Hugging Face-compatible)")
 def api_daily(request: Request, date_: str | None = Query(None, alias="date", pattern=r"^\d{4}-\d{2}-\d{2}$"),
-              limit: int = Query(50, ge=1, le=MAX_PAGE), p: int = Query(0, ge=0, le=1000)) -> list[dict[str, Any]]:
+              limit: int = Query(50, ge=1, le=MAX_PAGE), p: int = Query(0, ge=0, le=1000),
+              submitted: bool = Query(False, description="only the lab's submissions of the day, most upvoted first"),
+              ) -> list[dict[str, Any]]:
     store = request.app.state.engine.store
+    if submitted:
+        day = date_ or locked(request, store.community.latest_submission_day) or date.today().isoformat()
+        return [lab_item_json(*x) for x in locked(request, lab_items, store, day, limit, p * limit)]
     day = date_ or locked(request, store.latest_day) or date.today().isoformat()
-    return [hf_item(x) for x in locked(request, store.papers_on_day, day, limit, p * limit)]
+    papers = locked(request, store.papers_on_day, day, limit, p * limit)
+    return locked(request, with_activities, store, [hf_item(x) for x in papers])
 
 
 @router.get("/trending", summary="Trending papers (recent signals decayed by age)")
 def api_trending(request: Request, limit: int = Query(30, ge=1, le=MAX_PAGE)) -> list[dict[str, Any]]:
     rows = locked(request, trending, request.app.state.engine.store, limit)
-    return [{**hf_item(p), "trendingScore": round(s, 6)} for p, s in rows]
+    items = [{**hf_item(p), "trendingScore": round(s, 6)} for p, s in rows]
+    return locked(request, with_activities, request.app.state.engine.store, items)
 
 
 class SimilarRequest(BaseModel):

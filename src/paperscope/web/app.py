@@ -20,9 +20,11 @@ from ..errors import (
     AuthError,
     ForbiddenError,
     IndexDamagedError,
+    LimitError,
     NotFoundError,
     PaperscopeError,
     RateLimitError,
+    SourceError,
     UsageError,
 )
 from ..live import LiveEngine
@@ -40,12 +42,16 @@ def status_of(exc: Exception) -> int:
         return 503
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, LimitError):
+        return 429
     if isinstance(exc, UsageError):
         return 400
     if isinstance(exc, ForbiddenError):
         return 403
     if isinstance(exc, AuthError):
         return 401
+    if isinstance(exc, SourceError):
+        return 502
     return 500
 
 
@@ -75,7 +81,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The app with its engine (store + indexes + lazily loaded model) opened once."""
     from ..logs import configure
     from ..throttle import FailureLimiter
-    from . import accounts, admin, api, ops, pages, passwords
+    from . import accounts, admin, api, lab, labdata, ops, pages, passwords
     from .headers import HEADERS, SecurityHeaders
     from .limits import ApiLimits
     from .session import SessionMiddleware
@@ -100,12 +106,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(PinGeneration, engine=app.state.engine)
     ops.install(app)  # /healthz /readyz /metrics and the access log
     app.add_middleware(SecurityHeaders, https=https)  # added last = outermost: every response gets them
+    labdata.install(app)
+    app.include_router(lab.api)  # before api.router, whose /papers/{id:path} would swallow /papers/{id}/comments
     app.include_router(api.router)
     app.include_router(accounts.api)
     app.include_router(pages.router)
     app.include_router(accounts.router)
     app.include_router(passwords.router)
     app.include_router(admin.router)
+    app.include_router(lab.router)
 
     def respond(request: Request, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> Any:
         headers = {**HEADERS, **(headers or {})}  # also on 500s, which are answered outside the middleware

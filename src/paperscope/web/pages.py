@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from ..cite import to_bibtex
 from ..errors import NotFoundError, UsageError
 from ..search import MODES, search, similar
+from ..rank import TRENDING_FORMULA
 from ..trending import trending
 from .common import MAX_QUERY, instance_stats, locked, render
 
@@ -39,8 +40,8 @@ def daily(request: Request, date_: str | None = Query(None, alias="date"), p: in
 def trending_page(request: Request) -> HTMLResponse:
     rows = locked(request, trending, request.app.state.engine.store, 50)
     return render(request, "list.html", heading="Trending", items=[(x, f"score {s:.3g}") for x, s in rows],
-                  note="Recent papers ranked by (upvotes + 3·saves + ln(1+stars) + 1) / (age in hours + 2)^1.5, "
-                       "over the last 30 days.")
+                  note=f"Recent papers ranked by {TRENDING_FORMULA}, over the last 30 days; a paper the lab "
+                       "submits counts its age from the submission.")
 
 
 @router.get("/search", response_class=HTMLResponse)
