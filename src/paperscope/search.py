@@ -158,7 +158,7 @@ def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0, fusion:
     if not (pq.terms or pq.phrases):  # filters only (maybe with exclusions): newest first, no score
         kw, count = engine.keyword.search(pq, max(depth, need))
         return Ranking(kw, {i: r for r, (i, _) in enumerate(kw, 1)}, {}, count, True)
-    kw: list[tuple[str, float]] = []
+    kw = []
     sem: list[tuple[str, float]] = []
     count = 0
     if mode in ("hybrid", "keyword"):
