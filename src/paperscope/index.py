@@ -471,7 +471,7 @@ class VectorIndex:
         order = np.argsort([r for _, r in rows])  # ascending rows: sequential reads of the memmap
         picked = [rows[i] for i in order]
         scores = np.asarray(self.vectors[[r for _, r in picked]], np.float32) @ query.astype(np.float32).reshape(-1)
-        return {pid: float(s) for (pid, _), s in zip(picked, scores)}
+        return {pid: float(s) for (pid, _), s in zip(picked, scores, strict=True)}
 
     def vector(self, paper_id: str) -> np.ndarray | None:
         """A stored paper's vector as float32, or None."""
