@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .backends import AnyStore
 from .config import Settings
 from .errors import ConfigError, MissingExtraError
-from .store import Store
 from .text import paper_text
 
 IN_FLIGHT_PER_WORKER = 2  # batches queued per worker: enough to keep it busy, bounded memory
@@ -77,7 +77,7 @@ class EmbedWorker:
         return self.embedder.embed(texts).astype(np.float16)
 
 
-def embed_papers_ray(store: Store, settings: Settings, name: str, dim: int, batch_size: int = 64,
+def embed_papers_ray(store: AnyStore, settings: Settings, name: str, dim: int, batch_size: int = 64,
                      on_progress: Callable[[int, int], None] | None = None,
                      on_start: Callable[[RaySession], None] | None = None) -> int:
     """Embed papers with no (or a stale) vector on Ray workers; each batch commits when its task returns."""
