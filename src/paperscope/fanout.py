@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from .backends import AnyStore
 from .config import Settings
 from .errors import ConfigError, MissingExtraError
 from .text import paper_text
+
+if TYPE_CHECKING:
+    from .backends import AnyStore
 
 IN_FLIGHT_PER_WORKER = 2  # batches queued per worker: enough to keep it busy, bounded memory
 
