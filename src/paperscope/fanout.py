@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backends import AnyStore
 from .config import Settings
 from .errors import ConfigError, MissingExtraError
 from .text import paper_text
