@@ -260,7 +260,7 @@ def fetch_arxiv_papers(settings: Settings, ids: list[str]) -> list[Paper]:
     return papers
 
 
-def embed_and_index(store: Store, settings: Settings, embedder: "Embedder") -> dict[str, int]:
+def embed_and_index(store: AnyStore, settings: Settings, embedder: "Embedder") -> dict[str, int]:
     """Embed what is new and bring the indexes up to date, if the backlog is small enough to do it now.
 
     Returns the counts of `update_indexes` plus `embedded`; an empty dict when the backlog is left to
