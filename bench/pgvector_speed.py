@@ -36,7 +36,7 @@ def vectors(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
 
 def run(index: PgVectorIndex, queries: np.ndarray, truth: list[list[str]], mask: object) -> dict[str, float]:
     ms, hits = [], 0
-    for q, want in zip(queries, truth):
+    for q, want in zip(queries, truth, strict=True):
         t0 = time.perf_counter()
         got = index.search(q, 10, mask)
         ms.append((time.perf_counter() - t0) * 1000)

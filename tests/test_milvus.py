@@ -184,3 +184,37 @@ def test_cli_with_milvus_env_writes_vectors_there_and_agrees_with_the_default(se
     finally:
         milvus.vectors.close()  # type: ignore[attr-defined]
         store.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_postgres_with_milvus_update_copies_vectors_and_search_agrees_with_pgvector(
+        backend, backend_settings, tmp_path, fake_embedder):
+    """database_url + vector_backend=milvus: `update` copies new embeddings into Milvus (none left behind),
+    --rebuild refills the emptied collection, and semantic search matches pgvector's exact ranking."""
+    import dataclasses
+
+    from paperscope.backends import open_store
+    from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+    from paperscope.search import open_engine, search
+
+    pg = backend_settings
+    on_milvus = dataclasses.replace(pg, vector_backend="milvus", milvus_uri=str(tmp_path / "milvus.db"))
+    store = open_store(on_milvus)
+    try:
+        ingest(store, on_milvus, "snapshot", SourceOptions(path=Path(__file__).parent / "data" /
+                                                           "arxiv-snapshot-sample.jsonl"))
+        embedded = embed_papers(store, fake_embedder)
+        name, dim = fake_embedder.name, fake_embedder.dim
+        assert update_indexes(store, on_milvus, name, dim)["vectors"] == embedded > 0
+        assert update_indexes(store, on_milvus, name, dim)["vectors"] == 0  # nothing new
+        assert update_indexes(store, on_milvus, name, dim, rebuild=True)["vectors"] == embedded
+        update_indexes(store, pg, name, dim)
+        milvus, pgvector = open_engine(store, on_milvus, fake_embedder), open_engine(store, pg, fake_embedder)
+        assert type(milvus.vectors).__name__ == "MilvusVectorIndex" and len(milvus.vectors) == embedded
+        for query in ("quark gluon", "photon production"):
+            a = [h.paper.id for h in search(pgvector, query, 5, "semantic").hits]
+            b = [h.paper.id for h in search(milvus, query, 5, "semantic").hits]
+            assert len(set(a) & set(b)) >= 4, query
+        milvus.vectors.close()  # type: ignore[attr-defined]
+    finally:
+        store.close()

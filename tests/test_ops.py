@@ -53,6 +53,31 @@ def test_healthz_and_readyz_answer_when_everything_is_reachable(client):
     assert checks["keyword_index"]["detail"]["documents"] == checks["vector_index"]["detail"]["vectors"] > 0
 
 
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_readyz_and_metrics_on_postgres(backend, backend_settings, backend_store, fake_embedder):
+    """The same probes and gauges when the store, keyword mirror and pgvector live in PostgreSQL."""
+    store = backend_store
+    ingest(store, backend_settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    embed_papers(store, fake_embedder)
+    update_indexes(store, backend_settings, fake_embedder.name, fake_embedder.dim)
+    user = store.users.create("ops@example.org", None)
+    store.users.queue_digest(user.id, b"Subject: x\r\n\r\nbody", ["arxiv:0704.0001"], "2024-05-01T00:00:00Z")
+    with TestClient(create_app(backend_settings, open_engine(store, backend_settings, fake_embedder))) as c:
+        r = c.get("/readyz")
+        assert r.status_code == 200, r.json()
+        checks = r.json()["checks"]
+        assert checks["vector_index"]["detail"]["backend"] == "PgVectorIndex"
+        assert checks["keyword_index"]["detail"]["documents"] == checks["vector_index"]["detail"]["vectors"] > 0
+        assert c.get("/api/search", params={"q": "quark"}).status_code == 200
+        m = _samples(c.get("/metrics").text)
+    assert m["paperscope_store_changes"] == store.max_seq() > 0
+    assert m['paperscope_index_lag_changes{index="keyword"}'] == 0
+    assert m["paperscope_outbox_backlog"] == 1
+    assert m["paperscope_search_seconds_count"] == 1
+    lag = [v for k, v in m.items() if k.startswith("paperscope_ingest_lag_seconds{source=")]
+    assert len(lag) == 1 and 0 <= lag[0] < 3600
+
+
 def test_readyz_is_503_and_names_the_part_when_the_database_is_gone(client):
     client.app.state.engine.store.close()
     r = client.get("/readyz")

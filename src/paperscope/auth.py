@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .errors import AuthError, UsageError
 from .models import User
 from .store import Store
 from .store.accounts import sha256_hex
+
+if TYPE_CHECKING:
+    from .backends import AnyStore
 
 MIN_PASSWORD = 8
 RESET_LIFETIME = timedelta(hours=1)
@@ -105,7 +109,7 @@ def mask(token: str) -> str:
     return token[:7] + "…"
 
 
-def new_api_token(store: Store, user_id: int) -> str:
+def new_api_token(store: AnyStore, user_id: int) -> str:
     """Issue a new API token for scripts (replacing the old one); shown once, stored hashed."""
     token = "ps_" + secrets.token_urlsafe(32)
     store.users.set_api_token_hash(user_id, token_hash(token), mask(token))
@@ -119,7 +123,7 @@ def new_feed_token(store: Store, user_id: int) -> str:
     return token
 
 
-def new_unsubscribe_token(store: Store, user_id: int) -> str:
+def new_unsubscribe_token(store: AnyStore, user_id: int) -> str:
     """A one-click unsubscribe secret for one mail; every issued link works until revoked from settings."""
     token = "u" + secrets.token_urlsafe(24)
     store.users.add_token(user_id, "unsubscribe", token, mask(token))
@@ -129,7 +133,7 @@ def new_unsubscribe_token(store: Store, user_id: int) -> str:
 def new_reset_token(store: Store, user_id: int, now: datetime | None = None) -> str:
     """A single-use password-reset secret valid for one hour (older reset links of this user stop working)."""
     token = "r" + secrets.token_urlsafe(32)
-    expires = ((now or datetime.now(timezone.utc)) + RESET_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expires = ((now or datetime.now(UTC)) + RESET_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")
     store.users.add_token(user_id, "reset", token, mask(token), expires, replace=True)
     return token
 

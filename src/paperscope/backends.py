@@ -83,6 +83,15 @@ class KeywordSearch(Protocol):
     def size_bytes(self) -> int:
         """Bytes the index takes."""
 
+    def stem(self, word: str) -> str:
+        """The index's own stem of a word (for truthful highlights)."""
+
+    def count(self, pq: ParsedQuery) -> int:
+        """How many papers match the query and its filters exactly."""
+
+    def admitted(self, pq: ParsedQuery, ids: Sequence[str] | None = None, limit: int = 0) -> list[str]:
+        """Ids that satisfy the query's phrases, exclusions and filters (among `ids` when given)."""
+
 
 def vector_backend(settings: Settings) -> str:
     """The vector backend in force: `auto` means pgvector on PostgreSQL, faiss otherwise."""

@@ -53,11 +53,11 @@ class Settings:
     embed_batch: int = _s(64, "papers embedded and committed per batch")
     embed_threads: int = _s(2, "compute threads for bulk embedding")
     query_threads: int = _s(1, "compute threads for query embedding (one is fastest on a shared 2-core box)")
-    fusion: str = _s("minmax", "hybrid fusion: 'zscore' or 'minmax' (convex combination of normalised BM25 and "
-                     "cosine, every candidate scored by both) or 'rrf' (reciprocal rank)", ("zscore", "minmax", "rrf"))
+    fusion: str = _s("zscore", "hybrid fusion: 'zscore' or 'minmax' (convex combination of normalised BM25 and "
+                     "cosine over both lists' candidates) or 'rrf' (reciprocal rank)", ("zscore", "minmax", "rrf"))
     rrf_k: int = _s(60, "the k of reciprocal-rank fusion")
-    keyword_weight: float = _s(0.55, "weight of the keyword (BM25) list in hybrid fusion")
-    semantic_weight: float = _s(0.45, "weight of the semantic (vector) list in hybrid fusion")
+    keyword_weight: float = _s(0.5, "weight of the keyword (BM25) list in hybrid fusion")
+    semantic_weight: float = _s(0.5, "weight of the semantic (vector) list in hybrid fusion")
     candidates: int = _s(150, "fixed depth of each list: every page is a slice of one ranking this deep")
     signup: str = _s("admin", "who creates accounts: 'open' (anyone signs up) or 'admin' (`paperscope user add`)",
                      ("open", "admin"))

@@ -11,14 +11,16 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .config import Settings
 from .errors import ConfigError, MissingExtraError
-from .store import Store
 from .text import paper_text
+
+if TYPE_CHECKING:
+    from .backends import AnyStore
 
 IN_FLIGHT_PER_WORKER = 2  # batches queued per worker: enough to keep it busy, bounded memory
 
@@ -77,7 +79,7 @@ class EmbedWorker:
         return self.embedder.embed(texts).astype(np.float16)
 
 
-def embed_papers_ray(store: Store, settings: Settings, name: str, dim: int, batch_size: int = 64,
+def embed_papers_ray(store: AnyStore, settings: Settings, name: str, dim: int, batch_size: int = 64,
                      on_progress: Callable[[int, int], None] | None = None,
                      on_start: Callable[[RaySession], None] | None = None) -> int:
     """Embed papers with no (or a stale) vector on Ray workers; each batch commits when its task returns."""

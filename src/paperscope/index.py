@@ -393,8 +393,10 @@ class VectorIndex:
         if known:  # overwrite rows in place, in memory and on disk (a private copy if shared with an older generation)
             rows = np.array([self.rows[ids[i]] for i in known])
             self.codes[rows], self.days[rows], self.cats[rows] = codes[known], days[known], cats[known]
-            for name, array, values in (("vectors.f16", None, vectors16[known]), ("codes.u8", self.codes, None),
-                                        ("days.i32", self.days, None), (CATS_FILE, self.cats, None)):
+            overwrites: list[tuple[str, Any, Any]] = [
+                ("vectors.f16", None, vectors16[known]), ("codes.u8", self.codes, None),
+                ("days.i32", self.days, None), (CATS_FILE, self.cats, None)]
+            for name, array, values in overwrites:
                 own_file(self.path / name)
                 shape = (len(self), self.dim) if array is None else array.shape
                 dtype = np.float16 if array is None else array.dtype
@@ -403,8 +405,9 @@ class VectorIndex:
                 on_disk.flush()
                 del on_disk
         if new:  # append only the new rows: cost proportional to the change, not the index
-            for name, values in (("vectors.f16", vectors16[new]), ("codes.u8", codes[new]),
-                                 ("days.i32", days[new]), (CATS_FILE, cats[new])):
+            appends: list[tuple[str, np.ndarray]] = [("vectors.f16", vectors16[new]), ("codes.u8", codes[new]),
+                                                     ("days.i32", days[new]), (CATS_FILE, cats[new])]
+            for name, values in appends:
                 append_file(self.path / name, values.tobytes())
             append_file(self.path / "ids.txt", "".join(ids[i] + "\n" for i in new).encode("utf-8"))
             for i in new:
@@ -468,7 +471,7 @@ class VectorIndex:
         order = np.argsort([r for _, r in rows])  # ascending rows: sequential reads of the memmap
         picked = [rows[i] for i in order]
         scores = np.asarray(self.vectors[[r for _, r in picked]], np.float32) @ query.astype(np.float32).reshape(-1)
-        return {pid: float(s) for (pid, _), s in zip(picked, scores)}
+        return {pid: float(s) for (pid, _), s in zip(picked, scores, strict=True)}
 
     def vector(self, paper_id: str) -> np.ndarray | None:
         """A stored paper's vector as float32, or None."""

@@ -63,8 +63,8 @@ class LiveEngine(Engine):
         self._load()
 
     # --- the per-thread store and the request's generation ------------------------------------------
-    @property  # type: ignore[override]
-    def store(self) -> Store:
+    @property
+    def store(self) -> Store:  # type: ignore[override]
         """This thread's connection (SQLite in WAL mode: readers never wait for the writer)."""
         store = getattr(self._local, "store", None)
         if store is None:
@@ -81,18 +81,18 @@ class LiveEngine(Engine):
             raise self._error or IndexDamagedError("no index generation is loaded; run `paperscope index --rebuild`")
         return self._state
 
-    @property  # type: ignore[override]
-    def keyword(self) -> KeywordIndex:
+    @property
+    def keyword(self) -> KeywordIndex:  # type: ignore[override]
         """The keyword index of the generation this request started with."""
         return self._loaded().keyword
 
-    @property  # type: ignore[override]
-    def vectors(self) -> VectorIndex:
+    @property
+    def vectors(self) -> VectorIndex:  # type: ignore[override]
         """The vector index of the generation this request started with."""
         return self._loaded().vectors
 
-    @property  # type: ignore[override]
-    def generation(self) -> generations.Generation | None:
+    @property
+    def generation(self) -> generations.Generation | None:  # type: ignore[override]
         """The generation this request reads."""
         return self._loaded().generation
 

@@ -41,7 +41,7 @@ def merge(old: Paper, new: Paper) -> Paper:
     # A byline without affiliations must not erase the affiliations we already know.
     if "authors" in changes and [a.name for a in new.authors] == [a.name for a in old.authors]:
         changes["authors"] = tuple(
-            n if n.affiliations else o for o, n in zip(old.authors, new.authors)
+            n if n.affiliations else o for o, n in zip(old.authors, new.authors, strict=True)
         )
     if "abstract" in changes:  # the shown text and its LaTeX source travel together
         changes["abstract_source"] = new.abstract_source

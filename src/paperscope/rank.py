@@ -13,7 +13,7 @@ def rrf(rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = Non
     """Reciprocal-rank fusion: score(d) = Σ_i w_i / (k + rank_i(d)), ranks from 1."""
     weights = weights or [1.0] * len(rankings)
     scores: dict[str, float] = {}
-    for ranking, w in zip(rankings, weights):
+    for ranking, w in zip(rankings, weights, strict=True):
         for rank, doc in enumerate(ranking, start=1):
             scores[doc] = scores.get(doc, 0.0) + w / (k + rank)
     return scores
@@ -22,7 +22,7 @@ def rrf(rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = Non
 def minmax_fusion(runs: Sequence[Sequence[tuple[str, float]]], weights: Sequence[float]) -> dict[str, float]:
     """Convex combination of min-max normalised scores; a document missing from a run scores 0 there."""
     scores: dict[str, float] = {}
-    for run, w in zip(runs, weights):
+    for run, w in zip(runs, weights, strict=True):
         if not run:
             continue
         values = np.array([s for _, s in run], np.float64)
@@ -47,7 +47,7 @@ def convex_fusion(ids: Sequence[str], keyword: np.ndarray, semantic: np.ndarray,
     """(1 − w)·norm(BM25) + w·norm(cosine) over the union of both lists, each paper scored by both models
     (no zero filled in for a paper one list did not reach), normalised over that union."""
     fused = (1 - semantic_weight) * normalise(keyword, how) + semantic_weight * normalise(semantic, how)
-    return dict(zip(ids, fused.tolist()))
+    return dict(zip(ids, fused.tolist(), strict=True))
 
 
 def top(scores: dict[str, float], k: int, offset: int = 0) -> list[tuple[str, float]]:

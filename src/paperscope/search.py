@@ -118,9 +118,9 @@ def _semantic(engine: Engine, pq: ParsedQuery, depth: int) -> list[tuple[str, fl
 
 def _fuse(engine: Engine, pq: ParsedQuery, kw: list[tuple[str, float]], sem: list[tuple[str, float]],
           fusion: str | None = None) -> dict[str, float]:
-    """Fuse the two lists: `rrf` by ranks; `zscore`/`minmax` as a convex combination of normalised scores,
-    where every paper of either list is scored by both models (BM25 and cosine looked up for the papers
-    only the other list reached), so no paper is scored 0 just for falling outside one list's depth."""
+    """Fuse the two lists: `rrf` by ranks; `zscore`/`minmax` as a convex combination of normalised scores
+    over the union of both lists, where the cosine of a paper only the keyword list reached is looked up
+    (one read of its float16 row) rather than counted as 0; BM25 past its depth counts as 0."""
     s = engine.settings
     fusion = fusion or s.fusion
     if fusion == "rrf-plain":  # the textbook baseline: equal weights, k = 60
@@ -128,8 +128,7 @@ def _fuse(engine: Engine, pq: ParsedQuery, kw: list[tuple[str, float]], sem: lis
     if fusion == "rrf":
         return rrf([[i for i, _ in kw], [i for i, _ in sem]], [s.keyword_weight, s.semantic_weight], s.rrf_k)
     ids = list(dict.fromkeys([i for i, _ in kw] + [i for i, _ in sem]))
-    bm25, cosine = dict(kw), dict(sem)
-    bm25.update(engine.keyword.scores_of(pq, [i for i in ids if i not in bm25]))
+    bm25, cosine = dict(kw), dict(sem)  # a paper past the BM25 depth counts as 0 there (looking it up: no gain)
     cosine.update(engine.vectors.cosines(engine.embed_query(pq.text), [i for i in ids if i not in cosine]))
     floor = min(cosine.values(), default=0.0)  # a paper with no vector yet ranks as the least similar
     weight = s.semantic_weight / ((s.keyword_weight + s.semantic_weight) or 1.0)
@@ -159,7 +158,7 @@ def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0, fusion:
     if not (pq.terms or pq.phrases):  # filters only (maybe with exclusions): newest first, no score
         kw, count = engine.keyword.search(pq, max(depth, need))
         return Ranking(kw, {i: r for r, (i, _) in enumerate(kw, 1)}, {}, count, True)
-    kw: list[tuple[str, float]] = []
+    kw = []
     sem: list[tuple[str, float]] = []
     count = 0
     if mode in ("hybrid", "keyword"):

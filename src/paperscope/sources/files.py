@@ -231,7 +231,7 @@ def _read_bibtex(path: Path, checkpoint: dict[str, Any] | None, batch_size: int)
         raise SourceError(f"{path} nests braces too deeply to be BibTeX; check the file") from None
     done = int((checkpoint or {}).get("entries", 0)) if (checkpoint or {}).get("fingerprint") == _sha(path) else 0
     problems = [
-        Problem(f"{path.name}:line {b.start_line + 1}", f"unparseable BibTeX block: {b.error.__class__.__name__}")
+        Problem(f"{path.name}:line {(b.start_line or 0) + 1}", f"unparseable BibTeX block: {b.error.__class__.__name__}")
         for b in library.failed_blocks
     ] if not done else []
     notes = () if done else tuple(_encoding_note(path, encoding))
@@ -243,7 +243,7 @@ def _read_bibtex(path: Path, checkpoint: dict[str, Any] | None, batch_size: int)
                 fields = {f.key: str(f.value) for f in entry.fields}
                 papers.append(record_to_paper(bibtex_entry_to_record(fields, entry.key), local_prefix="bib:"))
             except Exception as exc:  # one entry never aborts the file
-                problems.append(Problem(f"{path.name}:line {entry.start_line + 1} @{entry.entry_type}{{{entry.key}}}",
+                problems.append(Problem(f"{path.name}:line {(entry.start_line or 0) + 1} @{entry.entry_type}{{{entry.key}}}",
                                         problem_reason(exc)))
         end = min(start + batch_size, len(entries))
         yield Batch(tuple(papers), tuple(problems), {"fingerprint": _sha(path), "entries": end},

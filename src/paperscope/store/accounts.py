@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFoundError, UsageError
 from ..models import User
@@ -48,6 +49,9 @@ class UserRows:
 
 class AccountRows(UserRows):
     """The users table."""
+
+    if TYPE_CHECKING:  # provided by the tokens mixin of the composed UserStore
+        def by_token(self, kind: str, token: str) -> User | None: ...
 
     def create(self, email: str, password_hash: str | None, role: str = "user") -> User:
         """A new account (the first one on an instance is its admin); the email must be new."""

@@ -51,7 +51,7 @@ class PgStore(PgPaperRows, PgEmbeddingRows, PgRunRows):
 
     @property
     def community(self) -> PgCommunityRows:
-        """The lab's public layer (not ported yet: reads empty, writes refused with a clear message)."""
+        """The lab's public layer: submissions, upvotes, comments, follows and display names."""
         from .community import PgCommunityRows
 
         return PgCommunityRows(self)

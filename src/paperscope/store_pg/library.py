@@ -30,9 +30,11 @@ class PgLibraryRows(PgUserRows):
                                  (user_id, paper_id, clean_tag(tag))).rowcount
 
     def tags(self, user_id: int) -> list[tuple[str, int]]:
-        """(tag, number of papers) for this user, alphabetically (ignoring case)."""
-        return self.conn.execute("SELECT tag, count(*) FROM library WHERE user_id = %s GROUP BY tag"
-                                 " ORDER BY lower(tag), tag", (user_id,)).fetchall()
+        """(tag, number of papers, private records included) for this user, alphabetically (ignoring case)."""
+        return self.conn.execute(
+            "SELECT tag, count(*) FROM (SELECT tag FROM library WHERE user_id = %(u)s"
+            " UNION ALL SELECT tag FROM private_library WHERE user_id = %(u)s) AS t GROUP BY tag"
+            " ORDER BY lower(tag), tag", {"u": user_id}).fetchall()
 
     def rename_tag(self, user_id: int, old: str, new: str) -> None:
         """Rename a tag, merging into `new` if it already exists."""
@@ -41,11 +43,18 @@ class PgLibraryRows(PgUserRows):
             self.conn.execute("INSERT INTO library SELECT user_id, paper_id, %s, saved_at FROM library"
                               " WHERE user_id = %s AND tag = %s ON CONFLICT DO NOTHING", (new, user_id, old))
             self.conn.execute("DELETE FROM library WHERE user_id = %s AND tag = %s", (user_id, old))
+            self.conn.execute("INSERT INTO private_library SELECT user_id, paper_id, %s, saved_at FROM private_library"
+                              " WHERE user_id = %s AND tag = %s ON CONFLICT DO NOTHING", (new, user_id, old))
+            self.conn.execute("DELETE FROM private_library WHERE user_id = %s AND tag = %s", (user_id, old))
 
     def delete_tag(self, user_id: int, tag: str) -> int:
-        """Delete a tag (its papers stay under their other tags); returns papers untagged."""
-        return self.conn.execute("DELETE FROM library WHERE user_id = %s AND tag = %s",
-                                 (user_id, clean_tag(tag))).rowcount
+        """Delete a tag (its papers and private records stay under their other tags); returns entries untagged."""
+        with self.store.transaction():
+            shared = self.conn.execute("DELETE FROM library WHERE user_id = %s AND tag = %s",
+                                       (user_id, clean_tag(tag))).rowcount
+            private = self.conn.execute("DELETE FROM private_library WHERE user_id = %s AND tag = %s",
+                                        (user_id, clean_tag(tag))).rowcount
+        return shared + private
 
     def paper_ids(self, user_id: int, tag: str | None = None) -> list[str]:
         """Saved paper ids (under one tag, or all), most recently saved first."""

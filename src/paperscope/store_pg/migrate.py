@@ -32,8 +32,14 @@ SMALL_TABLES: tuple[tuple[str, str, str], ...] = (
     ("saved_searches", "id, user_id, name, query, created_at", "id"),
     ("digest_outbox", "id, user_id, created_at, message, status, attempts, last_error, sent_at", "id"),
     ("digest_sent", "user_id, paper_id, outbox_id", "user_id, paper_id"),
+    ("lab_members", "user_id, display_name", "user_id"),
+    ("lab_submissions", "day, paper_id, user_id, submitted_at", "day, paper_id"),
+    ("lab_upvotes", "user_id, paper_id, created_at", "user_id, paper_id"),
+    ("lab_comments", "id, paper_id, user_id, parent_id, body, created_at, edited_at, deleted, hidden", "id"),
+    ("lab_follows", "user_id, paper_id, created_at", "user_id, paper_id"),
 )
-IDENTITY_TABLES = ("ingest_runs", "ingest_problems", "users", "saved_searches", "digest_outbox", "embedding_models")
+IDENTITY_TABLES = ("ingest_runs", "ingest_problems", "users", "saved_searches", "digest_outbox", "embedding_models",
+                   "lab_comments")
 CHECKED = ("papers", "paper_authors", "embedding_models", "embeddings") + tuple(t for t, _, _ in SMALL_TABLES)
 PAPERS_KEY = "migrate:papers"
 VECTORS_KEY = "migrate:embeddings"
@@ -90,7 +96,7 @@ def _copy_vectors(src: Store, dst: PgStore, batch: int, step: Callable[[str, int
 
 def _copy_small(src: Store, dst: PgStore, step: Callable[[str, int], None]) -> None:
     for table, columns, key in SMALL_TABLES:
-        rows = src.conn.execute(f"SELECT {columns} FROM {table}").fetchall()
+        rows = src.conn.execute(f"SELECT {columns} FROM {table} ORDER BY {key}").fetchall()  # parents first
         marks = ", ".join(["%s"] * len(columns.split(",")))
         with dst.transaction():
             dst.conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({key}) DO NOTHING",
