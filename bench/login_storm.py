@@ -27,8 +27,7 @@ import requests
 ROOT = Path(__file__).resolve().parent
 DATA = ROOT.parent / "tests" / "data"
 PASSWORD = "correct horse battery"
-WORDS = ("retrieval binary embeddings quark gluon collider neural network graph sparse attention transformer "
-         "quantum field lattice spectra galaxy dark matter protein diffusion optimisation gradient bayesian").split()
+WORDS = ["retrieval", "binary", "embeddings", "quark", "gluon", "collider", "neural", "network", "graph", "sparse", "attention", "transformer", "quantum", "field", "lattice", "spectra", "galaxy", "dark", "matter", "protein", "diffusion", "optimisation", "gradient", "bayesian"]
 
 
 def cli(home: Path, *args: str) -> None:

@@ -7,7 +7,7 @@ import email
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
@@ -97,7 +97,7 @@ def test_right_users_get_right_papers_once(world, settings, smtp):
     engine, ada, bob, carol = world
     port, out = smtp()
     s = _settings(settings, port)
-    now = datetime.now(timezone.utc) + timedelta(minutes=1)
+    now = datetime.now(UTC) + timedelta(minutes=1)
     report = run(engine, s, now)
     assert (report.composed, report.sent, report.failed) == (2, 2, 0)
     mails = {m["To"]: m for m in _mails(out)}
@@ -123,7 +123,7 @@ def test_refused_first_attempt_is_retried_and_never_doubled(world, settings, smt
     engine, ada, bob, _ = world
     port, out = smtp(refuse=1)
     s = _settings(settings, port)
-    now = datetime.now(timezone.utc) + timedelta(minutes=1)
+    now = datetime.now(UTC) + timedelta(minutes=1)
     first = run(engine, s, now)
     assert (first.composed, first.sent, first.failed) == (2, 1, 1)
     second = run(engine, s, now + timedelta(minutes=5))
@@ -135,7 +135,7 @@ def test_refused_first_attempt_is_retried_and_never_doubled(world, settings, smt
 
 def test_dry_run_writes_mails_and_reserves_nothing(world, settings, tmp_path):
     engine, ada, *_ = world
-    report = run(engine, settings, datetime.now(timezone.utc) + timedelta(minutes=1), dry_run=tmp_path / "out")
+    report = run(engine, settings, datetime.now(UTC) + timedelta(minutes=1), dry_run=tmp_path / "out")
     assert len(report.written) == 2 and all(Path(p).read_bytes().startswith(b"From:") or b"Subject" in Path(p).read_bytes()
                                             for p in report.written)
     assert engine.store.users.already_sent(ada.id) == set()
@@ -148,7 +148,7 @@ def test_empty_digest_is_not_sent(world, settings, smtp):
     users.set_digest(bob.id, "off", [], 5, False, None)
     users.set_digest(carol.id, "daily", [], 5, False, None)  # carol saved nothing: no recommendations
     port, out = smtp()
-    report = run(engine, _settings(settings, port), datetime.now(timezone.utc) + timedelta(minutes=1))
+    report = run(engine, _settings(settings, port), datetime.now(UTC) + timedelta(minutes=1))
     assert (report.composed, report.sent, report.skipped_empty) == (0, 0, 1) and _mails(out) == []
 
 
@@ -159,7 +159,7 @@ def test_webhook_gets_the_digest_as_json(world, settings, smtp, server):
     engine.store.users.set_digest(bob.id, "weekly", [], 3, False, server.url + "/hook")
     port, out = smtp()
     allowed = dataclasses.replace(_settings(settings, port), webhook_allow="127.0.0.1")  # a lab's internal hook
-    run(engine, allowed, datetime.now(timezone.utc) + timedelta(minutes=1))
+    run(engine, allowed, datetime.now(UTC) + timedelta(minutes=1))
     assert len(server.posts) == 1 and server.posts[0][0] == "/hook"
     body = json.loads(server.posts[0][1])
     assert len(body["papers"]) == 3 and all(p["title"] and p["why"] for p in body["papers"])

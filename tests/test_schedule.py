@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from paperscope.errors import UsageError
 from paperscope.schedule import Schedule, next_run, parse_schedule
 
 DATA = Path(__file__).parent / "data"
-NOON = datetime(2026, 8, 21, 12, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 8, 21, 12, 0, tzinfo=UTC)
 
 
 def test_schedules_are_parsed_and_bad_ones_say_what_works():
@@ -33,8 +33,8 @@ def test_schedules_are_parsed_and_bad_ones_say_what_works():
 
 
 def test_next_run_is_today_or_tomorrow_or_one_interval_on():
-    assert next_run(Schedule(at=clock(6, 0)), NOON) == datetime(2026, 8, 22, 6, 0, tzinfo=timezone.utc)
-    assert next_run(Schedule(at=clock(18, 30)), NOON) == datetime(2026, 8, 21, 18, 30, tzinfo=timezone.utc)
+    assert next_run(Schedule(at=clock(6, 0)), NOON) == datetime(2026, 8, 22, 6, 0, tzinfo=UTC)
+    assert next_run(Schedule(at=clock(18, 30)), NOON) == datetime(2026, 8, 21, 18, 30, tzinfo=UTC)
     every = Schedule(every=timedelta(hours=6))
     assert next_run(every, NOON) == NOON + timedelta(hours=6)
     assert next_run(every, NOON, last_start=NOON - timedelta(hours=2)) == NOON + timedelta(hours=4)

@@ -6,13 +6,14 @@ import json
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from .auth import new_unsubscribe_token
@@ -170,7 +171,7 @@ def send_queued(engine: Engine, settings: Settings, outbox_id: int,
     row = next((r for r in users.pending_digests() if r[0] == outbox_id), None)
     if row is None:
         return False
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         send(settings, row[2], users.get(row[1]).email)
     except (smtplib.SMTPException, OSError) as exc:
@@ -183,7 +184,7 @@ def send_queued(engine: Engine, settings: Settings, outbox_id: int,
 def run(engine: Engine, settings: Settings, now: datetime | None = None, dry_run: Path | None = None,
         send: Callable[[Settings, bytes, str], None] = smtp_send) -> DigestReport:
     """Compose digests for every due user, then send everything pending (earlier failures included)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     report = DigestReport()
     users = engine.store.users

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class OnnxMiniLMEmbedder:
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.dim), np.float32)
 
 
-def model_identity(settings: "Settings", embedder: Embedder | None = None) -> tuple[str, int]:
+def model_identity(settings: Settings, embedder: Embedder | None = None) -> tuple[str, int]:
     """(name, dim) of the configured model, without loading the default model's weights."""
     if embedder is not None:
         return embedder.name, embedder.dim

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -322,7 +323,7 @@ class VectorIndex:
     _faiss: Any = None
 
     @classmethod
-    def open(cls, path: Path, model: str, dim: int) -> "VectorIndex":
+    def open(cls, path: Path, model: str, dim: int) -> VectorIndex:
         """Open the index of this model, or an empty one; a damaged index or another model is IndexDamagedError.
 
         Only what `meta.json` describes is read: bytes past it (a failed append) are ignored here and cut

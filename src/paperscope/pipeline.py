@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .backends import AnyStore
 from .clean import clean_paper
@@ -39,7 +40,7 @@ class SourceOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _client(settings: Settings, delay: float) -> "Client":
+def _client(settings: Settings, delay: float) -> Client:
     from .sources._http import Client
 
     return Client(delay=delay, retries=settings.http_retries, timeout=settings.http_timeout,
@@ -164,7 +165,7 @@ def ingest(
 # --- embed and index ----------------------------------------------------------------------------
 
 def embed_papers(
-    store: AnyStore, embedder: "Embedder", batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
+    store: AnyStore, embedder: Embedder, batch_size: int = 64, on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Embed papers with no vector for this model (or whose text changed); each batch commits on its own."""
     import numpy as np
@@ -181,7 +182,7 @@ def embed_papers(
         cursor = rows[-1][1]
         texts = [paper_text(title, abstract) for _, _, title, abstract, _ in rows]
         hashes = [text_hash(t) for t in texts]
-        todo = [i for i, (row, h) in enumerate(zip(rows, hashes)) if row[4] != h]
+        todo = [i for i, (row, h) in enumerate(zip(rows, hashes, strict=True)) if row[4] != h]
         vectors = embedder.embed([texts[i] for i in todo]) if todo else np.zeros((0, embedder.dim), np.float32)
         blobs: dict[int, bytes] = {i: vectors[j].astype(np.float16).tobytes() for j, i in enumerate(todo)}
         store.save_embeddings(model_id, [(r[0], r[1], hashes[i], blobs.get(i)) for i, r in enumerate(rows)])
@@ -303,7 +304,7 @@ def fetch_arxiv_papers(settings: Settings, ids: list[str]) -> list[Paper]:
     return papers
 
 
-def embed_and_index(store: AnyStore, settings: Settings, embedder: "Embedder") -> dict[str, int]:
+def embed_and_index(store: AnyStore, settings: Settings, embedder: Embedder) -> dict[str, int]:
     """Embed what is new and bring the indexes up to date, if the backlog is small enough to do it now.
 
     Returns the counts of `update_indexes` plus `embedded`; an empty dict when the backlog is left to

@@ -8,8 +8,8 @@ and Scholar Inbox do. Each recommendation names the saved papers it is closest t
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

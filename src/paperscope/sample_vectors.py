@@ -57,7 +57,7 @@ def load_sample_vectors(store: Store, settings: Settings) -> int:
     name, dim = model_identity(settings)
     if (meta["model"], int(meta["dim"])) != (name, dim):
         return 0
-    rows = {pid: (h, i) for i, (pid, h) in enumerate(zip(meta["ids"], meta["text_hashes"]))}
+    rows = {pid: (h, i) for i, (pid, h) in enumerate(zip(meta["ids"], meta["text_hashes"], strict=True))}
     model_id = store.model_id(name, dim)
     loaded = cursor = 0
     while True:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -195,10 +196,7 @@ def _hits(engine: Engine, ranking: Ranking, page: list[tuple[str, float]], pq: P
         if paper is None or paper.withdrawn:  # index ahead of a deleted row, or a withdrawn paper: skip
             continue
         in_kw, in_sem = pid in ranking.keyword, pid in ranking.semantic
-        if ranking.filter_only:
-            reason = "filter"
-        else:
-            reason = "both" if in_kw and in_sem else ("keyword" if in_kw else "semantic")
+        reason = "filter" if ranking.filter_only else "both" if in_kw and in_sem else "keyword" if in_kw else "semantic"
         hits.append(Hit(paper, score, reason, highlight(paper.abstract or paper.title, set(), is_match=is_match),
                         ranking.keyword.get(pid) if not ranking.filter_only else None, ranking.semantic.get(pid)))
     return hits

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .models import ParsedQuery
@@ -88,8 +89,8 @@ def canonical_id(arxiv_id: str | None, doi: str | None, local: str | None, title
 def iso_utc(dt: datetime) -> str:
     """Format a datetime as ISO 8601 UTC with a `Z`, the one date format the store holds."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_date(value: object) -> str | None:
@@ -151,7 +152,7 @@ def _day(value: str, end: bool) -> str:
     return datetime(year, month, day).date().isoformat()
 
 
-def parse_query(raw: str) -> "ParsedQuery":
+def parse_query(raw: str) -> ParsedQuery:
     """Read `"phrases"`, `author:`, `cat:`, `year:A..B`, `since:`, `until:` and `-term`; never raise on junk."""
     from .errors import UsageError
     from .models import Filters, ParsedQuery

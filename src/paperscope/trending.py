@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .models import Paper
 from .rank import TRENDING_WINDOW_DAYS, trending_score
@@ -19,10 +19,10 @@ def _age_hours(p: Paper, now: datetime) -> float:
 
 def trending(store: Store, limit: int = 30, now: datetime | None = None) -> list[tuple[Paper, float]]:
     """The `limit` papers of the 30 days up to now (or up to the newest paper, if the store is older)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     latest = store.latest_day()
     if latest:
-        now = min(now, datetime.fromisoformat(latest).replace(tzinfo=timezone.utc) + timedelta(days=1))
+        now = min(now, datetime.fromisoformat(latest).replace(tzinfo=UTC) + timedelta(days=1))
     since = (now - timedelta(days=TRENDING_WINDOW_DAYS)).isoformat()
     recent = store.papers_since(since)
     submitted = store.community.submitted_since(since[:10])  # an older paper the lab submits trends from that day

@@ -22,9 +22,7 @@ def user() -> None:
 @click.pass_context
 def user_add(ctx: click.Context, email: str, admin: bool, password: str) -> None:
     """Create an account."""
-    from ..auth import hash_password
-
-    from ..auth import normalise_email
+    from ..auth import hash_password, normalise_email
 
     created = open_store(ctx).users.create(normalise_email(email), hash_password(password), "admin" if admin else "user")
     click.echo(f"created {created.role} {created.email} (id {created.id})")

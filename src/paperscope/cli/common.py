@@ -6,15 +6,16 @@ import dataclasses
 import json
 import sys
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
+from ..backends import AnyStore
 from ..config import Settings
 from ..errors import SourceError
 from ..models import Batch, IngestReport
 from ..pipeline import SourceOptions, ingest
-from ..backends import AnyStore
 
 
 def echo_json(data: Any) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import StoreError
 from .schema import MIGRATIONS
@@ -16,7 +16,7 @@ from .schema import MIGRATIONS
 
 def now_utc() -> str:
     """The current time in the store's one date format."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _sha256_hex(value: str | None) -> str | None:

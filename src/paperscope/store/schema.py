@@ -6,7 +6,7 @@ A migration is SQL, or a function of the connection for what SQL cannot say (re-
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 from ..text import latex_to_text
 

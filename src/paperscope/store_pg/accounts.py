@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import NotFoundError, UsageError
 from ..models import User

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..errors import MissingExtraError, StoreError
 from ..store.db import now_utc

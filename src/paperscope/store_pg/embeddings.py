@@ -5,7 +5,7 @@ HNSW scan without a join (refreshed whenever the paper's change number moves).""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

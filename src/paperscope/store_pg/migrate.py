@@ -6,7 +6,8 @@ and ingest bookkeeping are small: each table is copied whole in one transaction,
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import StoreError
 from ..store import Store

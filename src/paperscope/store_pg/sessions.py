@@ -8,8 +8,8 @@ from typing import Any
 
 from ..models import User
 from ..store.accounts import _USER_COLUMNS, _user, sha256_hex
-from .accounts import PgUserRows
 from ..store.db import now_utc
+from .accounts import PgUserRows
 
 TOKEN_KINDS = ("feed", "unsubscribe", "reset")
 

@@ -6,8 +6,9 @@ rows; the candidates are re-sorted by exact distance. Implements `backends.Vecto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

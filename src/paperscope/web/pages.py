@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from ..cite import to_bibtex
 from ..errors import NotFoundError, UsageError
-from ..search import MODES, search, similar
 from ..rank import TRENDING_FORMULA
+from ..search import MODES, search, similar
 from ..trending import trending
 from .common import MAX_QUERY, instance_stats, locked, render
 

@@ -14,10 +14,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..config import Settings
 from ..errors import UsageError
@@ -63,7 +64,7 @@ def last_runs(home: Path, n: int = 10) -> list[UpdateRun]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_update(settings: Settings, args: str) -> UpdateRun:
@@ -128,10 +129,10 @@ class Scheduler:
     def _loop(self) -> None:
         last_start: datetime | None = None
         while not self._stop.is_set():
-            self.next_at = next_run(self.schedule, datetime.now(timezone.utc), last_start)
-            if self._stop.wait(max(0.0, (self.next_at - datetime.now(timezone.utc)).total_seconds())):
+            self.next_at = next_run(self.schedule, datetime.now(UTC), last_start)
+            if self._stop.wait(max(0.0, (self.next_at - datetime.now(UTC)).total_seconds())):
                 return
-            last_start = datetime.now(timezone.utc)
+            last_start = datetime.now(UTC)
             self.running = True
             try:
                 run = run_update(self.settings, self.settings.update_args)
