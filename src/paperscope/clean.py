@@ -137,7 +137,7 @@ def clean_paper(p: Paper, today: date | None = None) -> tuple[Paper, list[str]]:
     pid = strip_controls(p.id).strip()
     if not pid or len(pid) > MAX_ID:
         raise ValueError(f"id is empty or longer than {MAX_ID} characters")
-    texts = {}
+    texts: dict[str, str | None] = {}
     for name, limit in MAX_TEXT.items():
         value = getattr(p, name)
         if value is None:
@@ -158,7 +158,7 @@ def clean_paper(p: Paper, today: date | None = None) -> tuple[Paper, list[str]]:
                if isinstance(s.value, (int, float)) and math.isfinite(s.value) and abs(s.value) <= MAX_SIGNAL}
     if len(signals) < len(p.signals):
         notes.append("signals: dropped values that are not finite numbers")
-    cleaned = dataclasses.replace(
+    result = dataclasses.replace(
         p, id=pid, title=texts["title"], abstract=texts["abstract"] or "",
         journal_ref=texts["journal_ref"], comments=texts["comments"], license=texts["license"],
         authors=_authors(p.authors, notes), categories=_categories(p.categories, notes),
@@ -170,4 +170,4 @@ def clean_paper(p: Paper, today: date | None = None) -> tuple[Paper, list[str]]:
         featured=_date("featured", p.featured, today, notes),
         abstract_source=cap_text(p.abstract_source, MAX_TEXT["abstract"]) or None if p.abstract_source else None,
     )
-    return cleaned, notes
+    return result, notes

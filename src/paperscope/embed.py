@@ -64,8 +64,9 @@ class SentenceTransformerEmbedder:
             ) from None
         self.model.max_seq_length = 256
         self.name = name
-        self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
-                       else self.model.get_sentence_embedding_dimension())
+        dim = (self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
+               else self.model.get_sentence_embedding_dimension())
+        self.dim = int(dim or 0)
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Embed and L2-normalise."""

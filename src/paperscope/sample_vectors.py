@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .config import Settings
 from .errors import StoreError
-from .store import Store
+
+if TYPE_CHECKING:
+    from .backends import AnyStore
 
 HERE = Path(__file__).parent / "sample"
 VECTORS, MANIFEST = HERE / "vectors.npy", HERE / "vectors.json"
@@ -46,7 +48,7 @@ def read_vectors(vectors: Path = VECTORS, manifest: Path = MANIFEST) -> tuple[di
     return meta, matrix
 
 
-def load_sample_vectors(store: Store, settings: Settings) -> int:
+def load_sample_vectors(store: AnyStore, settings: Settings) -> int:
     """Store the bundled vectors of sample papers that lack one; returns how many (0 for another model)."""
     from .embed import model_identity
     from .text import paper_text, text_hash

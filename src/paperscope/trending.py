@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .models import Paper
 from .rank import TRENDING_WINDOW_DAYS, trending_score
-from .store import Store
+
+if TYPE_CHECKING:
+    from .backends import AnyStore
 
 
 def _age_hours(p: Paper, now: datetime) -> float:
@@ -17,7 +20,7 @@ def _age_hours(p: Paper, now: datetime) -> float:
     return (now - when).total_seconds() / 3600.0
 
 
-def trending(store: Store, limit: int = 30, now: datetime | None = None) -> list[tuple[Paper, float]]:
+def trending(store: AnyStore, limit: int = 30, now: datetime | None = None) -> list[tuple[Paper, float]]:
     """The `limit` papers of the 30 days up to now (or up to the newest paper, if the store is older)."""
     now = now or datetime.now(UTC)
     latest = store.latest_day()

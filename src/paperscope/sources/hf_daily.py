@@ -33,7 +33,7 @@ def item_to_paper(item: Any, fetched_at: str, listed_on: str | None = None) -> P
     """Map one daily-papers item to a Paper (featured on its `submittedOnDailyAt`, else the day asked for)."""
     if not isinstance(item, dict):
         raise ValueError("item is not an object")
-    paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+    paper: dict[str, Any] = item["paper"] if isinstance(item.get("paper"), dict) else item
     parsed = parse_arxiv_id(str(paper.get("id") or ""))
     if not parsed:
         raise ValueError(f"no arXiv id (paper.id={paper.get('id')!r})")

@@ -70,14 +70,14 @@ class PgPaperRows(PgDatabase):
         stored = set(by_id)
         writes: dict[str, Paper] = {}  # id → final version to write (inserted or updated)
         for p in papers:
-            old = by_id.get(p.id) or (by_arxiv.get(p.arxiv_id) if p.arxiv_id else None) or (
+            found: Paper | None = by_id.get(p.id) or (by_arxiv.get(p.arxiv_id) if p.arxiv_id else None) or (
                 by_doi.get(p.doi) if p.doi else None)
-            if old is None:
+            if found is None:
                 new = dataclasses.replace(p, first_seen=seen_at)
                 counts["added"] += 1
             else:
-                new = merge(old, p)
-                if new == old:
+                new = merge(found, p)
+                if new == found:
                     counts["unchanged"] += 1
                     continue
                 counts["updated"] += 1
@@ -129,7 +129,10 @@ class PgPaperRows(PgDatabase):
         pid = self.resolve_id(ref)
         if pid is None:
             raise NotFoundError(f"no paper {ref!r} in this store; try `paperscope stats` or ingest it first")
-        return _from_row(self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE id = %s", (pid,)).fetchone())
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE id = %s", (pid,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"paper {ref!r} was removed while it was being read; try again")
+        return _from_row(row)
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
         """Every paper in id order, streamed."""
