@@ -20,7 +20,7 @@ import lxml.html
 import pytest
 import requests
 
-from conftest import RecordedServer, _free_port
+from recorded import RecordedServer, _free_port
 
 NEW = "2406.01234"
 HOSTILE = ('Hi <script>alert("s")</script> <img src=x onerror=alert(1)> [click me](javascript:alert(2)) '
