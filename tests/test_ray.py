@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from paperscope.errors import MissingExtraError
-from paperscope.pipeline import SAMPLE, SourceOptions, embed_papers, ingest
+from paperscope.pipeline import SourceOptions, embed_papers, ingest
 from paperscope.store import Store
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
+# plain records with no shipped vectors (the bundled sample brings its own, so nothing would be left to embed)
+PAPERS = Path(__file__).parent / "data" / "listing-papers.jsonl"
 
 
 def test_ray_is_installed():
@@ -33,7 +35,7 @@ def test_update_with_ray_local_embeds_only_what_is_missing_and_gives_the_same_ve
     """The issue's check: PAPERSCOPE_RAY_ADDRESS=local `update` starts a Ray session, same vectors as in-process."""
     from paperscope.embed import load_embedder
 
-    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    lines = PAPERS.read_text(encoding="utf-8").splitlines()
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
     first.write_text("\n".join(lines[:6]) + "\n")
     second.write_text("\n".join(lines[6:16]) + "\n")
