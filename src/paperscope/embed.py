@@ -101,20 +101,21 @@ class OnnxMiniLMEmbedder:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER))
         self.tokenizer.enable_truncation(256)
-        self.tokenizer.enable_padding()
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Tokenise, run, mean-pool over real tokens, L2-normalise."""
-        out = []
-        for start in range(0, len(texts), batch_size):
-            encoded = self.tokenizer.encode_batch(list(texts[start:start + batch_size]))
-            ids = np.array([e.ids for e in encoded], np.int64)
-            mask = np.array([e.attention_mask for e in encoded], np.int64)
-            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                             "token_type_ids": np.zeros_like(ids)})[0]
-            pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
-            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
-        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, self.dim), np.float32)
+        """Tokenise, run, mean-pool, L2-normalise, one text per run.
+
+        One text per run is twice as fast here as padded batches of 8-32 (measured on 256-token abstracts), and a
+        vector does not depend on its batch-mates (int8 activations are scaled per run). `batch_size` is ignored.
+        """
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, encoded in enumerate(self.tokenizer.encode_batch(list(texts))):
+            ids = np.array([encoded.ids], np.int64)
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                                             "token_type_ids": np.zeros_like(ids)})[0][0]
+            pooled = hidden.mean(axis=0)
+            out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        return out
 
 
 def model_identity(settings: Settings, embedder: Embedder | None = None) -> tuple[str, int]:
