@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,9 @@ from fakes import XSS_TITLE, HashingEmbedder
 from paperscope.config import Settings, load_settings
 from paperscope.store import Store
 from recorded import DATA, RecordedServer, _free_port
+
+# Two test workers share two cores: a bulk embedding that also took two threads would fight the other worker.
+os.environ.setdefault("PAPERSCOPE_EMBED_THREADS", "1")
 
 
 @pytest.fixture
@@ -115,14 +119,44 @@ def fake_embedder() -> HashingEmbedder:
 
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files that need the served data directory run last, so the other worker keeps busy while one builds it."""
+    needs = {item.path for item in items if "served_home" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: item.path in needs)
+
+
 @pytest.fixture(scope="session")
-def served_home(tmp_path_factory) -> Path:
-    """A data dir built by the real CLI with the real model: snapshot sample, an ML paper set, a hostile title."""
+def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir built by the real CLI with the real model: snapshot sample, an ML paper set, a hostile title.
+
+    Built once per run (under pytest-xdist the first worker to ask builds it, the others wait); each worker gets
+    its own copy, so servers and writers of one worker never meet another's."""
+    import os
+    import shutil
+
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # common to every worker of this run
+    template = root / "served-template"
+    with FileLock(str(root / "served-template.lock")):
+        if not (template / "built").exists():
+            _build_served_home(template)
+            (template / "built").touch()
+    home = tmp_path_factory.mktemp("served")
+    shutil.copytree(template, home, dirs_exist_ok=True, ignore=shutil.ignore_patterns("built", "*.lock"))
+    return home
+
+
+def _build_served_home(home: Path) -> None:
     import json
+    import shutil
     import subprocess
     import sys
 
-    home = tmp_path_factory.mktemp("served")
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
     extra = home / "extra.jsonl"
     extra.write_text("\n".join(json.dumps(r) for r in [
         {"id": "xss", "title": XSS_TITLE, "abstract": "An abstract with <img src=x onerror=alert(1)> markup.",
@@ -140,7 +174,6 @@ def served_home(tmp_path_factory) -> Path:
     subprocess.run(run + ["ingest", "file", str(extra)], check=True, capture_output=True)
     done = subprocess.run(run + ["update"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return home
 
 
 @pytest.fixture(scope="session")
