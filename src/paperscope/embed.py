@@ -103,6 +103,7 @@ class OnnxMiniLMEmbedder:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER))
         self.tokenizer.enable_truncation(256)
+        self.tokenizer.no_padding()  # tokenizer.json pads batches to their longest text; one text per run needs none
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Tokenise, run, mean-pool, L2-normalise, one text per run.
