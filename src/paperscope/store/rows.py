@@ -22,6 +22,7 @@ class SqlRows:
     """Base of the shared query classes: `self.conn` and `self.store` come from the backend's row class."""
 
     MARK = "?"
+    WRITE_IN_TRANSACTION = True  # SQLite takes its write lock up front (BEGIN IMMEDIATE) even for one statement
     conn: Any
     store: Any
 
@@ -32,3 +33,10 @@ class SqlRows:
     def run(self, text: str, params: Sequence[Any] = ()) -> Any:
         """Execute shared SQL on this backend's connection (a sqlite3 cursor or the pool's eager `Result`)."""
         return self.conn.execute(self.sql(text), params)
+
+    def write(self, text: str, params: Sequence[Any] = ()) -> Any:
+        """Execute one shared statement that changes rows, the way this backend runs its single writes."""
+        if not self.WRITE_IN_TRANSACTION:
+            return self.run(text, params)
+        with self.store.transaction():
+            return self.run(text, params)
