@@ -112,6 +112,34 @@ class CommunityQueries(SqlRows):
             raise UsageError("names starting with 'member-' are reserved; choose another")
         return value
 
+    def _lock_member(self, user_id: int) -> None:
+        """Serialise this member's counted writes (SQLite: BEGIN IMMEDIATE already serialises every writer)."""
+
+    def submit(self, paper_id: str, user_id: int, day: str, limit: int) -> tuple[Submission, bool]:
+        """Put a paper on a day's lab list (once per day); returns it and whether this call added it."""
+        with self.store.transaction():
+            existing = self.submission(paper_id, day)
+            if existing:
+                return existing, False
+            self._lock_member(user_id)
+            self._check_submission_limit(user_id, day, limit)
+            added = self._insert_submission(day, paper_id, user_id)
+            created = self.submission(paper_id, day)
+        assert created is not None
+        return created, added
+
+    def add_comment(self, paper_id: str, user_id: int, body: str, parent_id: int | None, limit: int) -> int:
+        """A new comment or reply (replies nest one level: a reply to a reply joins its parent)."""
+        with self.store.transaction():
+            parent_id = self._thread_parent(paper_id, parent_id)
+            self._lock_member(user_id)
+            self._check_comment_limit(user_id, limit)
+            return self._insert_comment(paper_id, user_id, parent_id, body)
+
+    if TYPE_CHECKING:  # each backend's CommunityRows: the INSERTs (SQLite's lastrowid, PostgreSQL's RETURNING)
+        def _insert_submission(self, day: str, paper_id: str, user_id: int) -> bool: ...
+        def _insert_comment(self, paper_id: str, user_id: int, parent_id: int | None, body: str) -> int: ...
+
     def _check_submission_limit(self, user_id: int, day: str, limit: int) -> None:
         """Refuse a submission past the day's limit (call inside the write's transaction)."""
         used = self.submissions_today(user_id, day)
@@ -288,17 +316,10 @@ class CommunityRows(CommunityQueries):
 
     # --- submissions ------------------------------------------------------------------------------
 
-    def submit(self, paper_id: str, user_id: int, day: str, limit: int) -> tuple[Submission, bool]:
-        """Put a paper on a day's lab list (once per day); returns it and whether this call added it."""
-        with self.store.transaction():
-            existing = self.submission(paper_id, day)
-            if existing:
-                return existing, False
-            self._check_submission_limit(user_id, day, limit)
-            self.conn.execute("INSERT INTO lab_submissions VALUES (?, ?, ?, ?)", (day, paper_id, user_id, _now_ms()))
-            created = self.submission(paper_id, day)
-        assert created is not None
-        return created, True
+    def _insert_submission(self, day: str, paper_id: str, user_id: int) -> bool:
+        # BEGIN IMMEDIATE serialises writers, so the paper checked absent is still absent
+        self.conn.execute("INSERT INTO lab_submissions VALUES (?, ?, ?, ?)", (day, paper_id, user_id, _now_ms()))
+        return True
 
     # --- upvotes ----------------------------------------------------------------------------------
 
@@ -343,14 +364,10 @@ class CommunityRows(CommunityQueries):
 
     # --- comments ---------------------------------------------------------------------------------
 
-    def add_comment(self, paper_id: str, user_id: int, body: str, parent_id: int | None, limit: int) -> int:
-        """A new comment or reply (replies nest one level: a reply to a reply joins its parent)."""
-        with self.store.transaction():
-            parent_id = self._thread_parent(paper_id, parent_id)
-            self._check_comment_limit(user_id, limit)
-            cur = self.conn.execute(
-                "INSERT INTO lab_comments (paper_id, user_id, parent_id, body, created_at) VALUES (?, ?, ?, ?, ?)",
-                (paper_id, user_id, parent_id, body, now_utc()))
+    def _insert_comment(self, paper_id: str, user_id: int, parent_id: int | None, body: str) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO lab_comments (paper_id, user_id, parent_id, body, created_at) VALUES (?, ?, ?, ?, ?)",
+            (paper_id, user_id, parent_id, body, now_utc()))
         return int(cur.lastrowid or 0)
 
     # --- follows ----------------------------------------------------------------------------------

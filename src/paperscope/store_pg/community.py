@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from ..store.community import _NAME, Activity, CommunityQueries, Submission, _now_ms, gather_activity
+from ..store.community import _NAME, Activity, CommunityQueries, _now_ms, gather_activity
 from ..store.db import now_utc
 from .db import psycopg_modules
 
@@ -29,6 +29,7 @@ class PgCommunityRows(CommunityQueries):
         self.conn = store.conn
 
     def _lock_member(self, user_id: int) -> None:
+        """Lock the member's `users` row: two requests of one member count and write one after the other."""
         self.conn.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (user_id,))
 
     # --- display names ----------------------------------------------------------------------------
@@ -51,19 +52,10 @@ class PgCommunityRows(CommunityQueries):
 
     # --- submissions ------------------------------------------------------------------------------
 
-    def submit(self, paper_id: str, user_id: int, day: str, limit: int) -> tuple[Submission, bool]:
-        """Put a paper on a day's lab list (once per day); returns it and whether this call added it."""
-        with self.store.transaction():
-            existing = self.submission(paper_id, day)
-            if existing:
-                return existing, False
-            self._lock_member(user_id)
-            self._check_submission_limit(user_id, day, limit)
-            added = self.conn.execute("INSERT INTO lab_submissions VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                                      (day, paper_id, user_id, _now_ms())).rowcount == 1
-            created = self.submission(paper_id, day)
-        assert created is not None
-        return created, added
+    def _insert_submission(self, day: str, paper_id: str, user_id: int) -> bool:
+        # another worker may have submitted the paper since the check: the first one wins
+        return bool(self.conn.execute("INSERT INTO lab_submissions VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                                      (day, paper_id, user_id, _now_ms())).rowcount == 1)
 
     # --- upvotes ----------------------------------------------------------------------------------
 
@@ -102,15 +94,10 @@ class PgCommunityRows(CommunityQueries):
 
     # --- comments ---------------------------------------------------------------------------------
 
-    def add_comment(self, paper_id: str, user_id: int, body: str, parent_id: int | None, limit: int) -> int:
-        """A new comment or reply (replies nest one level: a reply to a reply joins its parent)."""
-        with self.store.transaction():
-            parent_id = self._thread_parent(paper_id, parent_id)
-            self._lock_member(user_id)
-            self._check_comment_limit(user_id, limit)
-            row = self.conn.execute(
-                "INSERT INTO lab_comments (paper_id, user_id, parent_id, body, created_at)"
-                " VALUES (%s, %s, %s, %s, %s) RETURNING id", (paper_id, user_id, parent_id, body, now_utc())).fetchone()
+    def _insert_comment(self, paper_id: str, user_id: int, parent_id: int | None, body: str) -> int:
+        row = self.conn.execute(
+            "INSERT INTO lab_comments (paper_id, user_id, parent_id, body, created_at)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id", (paper_id, user_id, parent_id, body, now_utc())).fetchone()
         assert row is not None
         return int(row[0])
 
