@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clean import clean_paper
 from ..errors import NotFoundError
@@ -70,6 +70,20 @@ class PaperQueries(SqlRows):
 
     _DAY = _DAY  # the day a paper is shown on: an expression here, a generated column on PostgreSQL
     _UPVOTES = "json_extract(signals, '$.upvotes[0]')"  # imported upvotes, in the backend's JSON dialect
+
+    if TYPE_CHECKING:  # each backend's PaperRows: the ids at these change numbers (a list of ids is dialect)
+        def _ids_at_seqs(self, seqs: list[int]) -> list[str]: ...
+
+    def random_paper_ids(self, n: int, seed: int = 0) -> list[str]:
+        """A reproducible random sample of paper ids (background negatives for recommendations)."""
+        total = self.max_seq()
+        if total == 0:
+            return []
+        import random
+
+        rng = random.Random(seed)
+        seqs = sorted({rng.randint(1, total) for _ in range(n * 2)})[: n * 2]
+        return self._ids_at_seqs(seqs)[:n]
 
     def paper_count(self) -> int:
         """How many papers are stored."""
@@ -174,18 +188,9 @@ class PaperQueries(SqlRows):
 class PaperRows(Database, PaperQueries):
     """The shared catalogue on SQLite: written by ingest only, read by everyone."""
 
-    def random_paper_ids(self, n: int, seed: int = 0) -> list[str]:
-        """A reproducible random sample of paper ids (background negatives for recommendations)."""
-        total = self.max_seq()
-        if total == 0:
-            return []
-        import random
-
-        rng = random.Random(seed)
-        seqs = sorted({rng.randint(1, total) for _ in range(n * 2)})[: n * 2]
-        rows = self.conn.execute(
-            f"SELECT id FROM papers WHERE seq IN ({','.join('?' * len(seqs))})", seqs).fetchall()
-        return [r[0] for r in rows][:n]
+    def _ids_at_seqs(self, seqs: list[int]) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            f"SELECT id FROM papers WHERE seq IN ({','.join('?' * len(seqs))})", seqs).fetchall()]
 
     def _find_existing(self, p: Paper) -> Paper | None:
         # One lookup: the same paper may arrive keyed by id, arXiv id or DOI; prefer the id match.

@@ -22,17 +22,9 @@ class PgPaperRows(PgDatabase, PaperQueries):
     _DAY = "day"
     _UPVOTES = "(signals::jsonb -> 'upvotes' ->> 0)::numeric"
 
-    def random_paper_ids(self, n: int, seed: int = 0) -> list[str]:
-        """A reproducible random sample of paper ids (background negatives for recommendations)."""
-        total = self.max_seq()
-        if total == 0:
-            return []
-        import random
-
-        rng = random.Random(seed)
-        seqs = sorted({rng.randint(1, total) for _ in range(n * 2)})[: n * 2]
-        rows = self.conn.execute("SELECT id FROM papers WHERE seq = ANY(%s) ORDER BY seq", (seqs,)).fetchall()
-        return [r[0] for r in rows][:n]
+    def _ids_at_seqs(self, seqs: list[int]) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM papers WHERE seq = ANY(%s) ORDER BY seq",
+                                                (seqs,)).fetchall()]
 
     def _existing(self, papers: Sequence[Paper]) -> list[Paper]:
         """Every stored paper that any of these shares an id, arXiv id or DOI with (one query a batch)."""
