@@ -68,14 +68,19 @@ def _account(ctx: click.Context, email: str):  # type: ignore[no-untyped-def]
     return store, found
 
 
+def _switch(ctx: click.Context, email: str, disabled: bool) -> None:
+    """`user disable` and `user enable`: one switch, said back with the account's stored email."""
+    store, found = _account(ctx, email)
+    store.users.set_disabled(found.id, disabled)
+    click.echo(f"{'disabled' if disabled else 'enabled'} {found.email}")
+
+
 @user.command("disable")
 @click.argument("email")
 @click.pass_context
 def user_disable(ctx: click.Context, email: str) -> None:
     """Switch an account off: its sessions end, its tokens stop working, no digests."""
-    store, found = _account(ctx, email)
-    store.users.set_disabled(found.id, True)
-    click.echo(f"disabled {found.email}")
+    _switch(ctx, email, disabled=True)
 
 
 @user.command("enable")
@@ -83,9 +88,7 @@ def user_disable(ctx: click.Context, email: str) -> None:
 @click.pass_context
 def user_enable(ctx: click.Context, email: str) -> None:
     """Switch a disabled account back on."""
-    store, found = _account(ctx, email)
-    store.users.set_disabled(found.id, False)
-    click.echo(f"enabled {found.email}")
+    _switch(ctx, email, disabled=False)
 
 
 @user.command("delete")

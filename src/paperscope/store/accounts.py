@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotFoundError, UsageError
 from ..models import User
 from .db import now_utc
+from .rows import SqlRows
 
 if TYPE_CHECKING:
     from . import Store
@@ -29,6 +30,14 @@ def sha256_hex(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def checked_email(email: str) -> str:
+    """An email trimmed, or UsageError when it cannot be an address (sign-up checks deliverability itself)."""
+    email = email.strip()
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        raise UsageError(f"{email!r} is not an email address")
+    return email
+
+
 def clean_tag(tag: str) -> str:
     """A tag as stored: trimmed, inner whitespace collapsed, control characters refused, ≤ 64 characters."""
     value = " ".join(str(tag).split())
@@ -39,7 +48,7 @@ def clean_tag(tag: str) -> str:
 
 
 
-class UserRows:
+class UserRows(SqlRows):
     """Base of the per-user row classes: every query is scoped by user id, so one user never sees another's."""
 
     def __init__(self, store: Store) -> None:
@@ -47,44 +56,32 @@ class UserRows:
         self.conn = store.conn
 
 
-class AccountRows(UserRows):
-    """The users table."""
+class AccountQueries(SqlRows):
+    """The users table's SQL that reads the same in SQLite and PostgreSQL; each backend's AccountRows adds the rest."""
 
     if TYPE_CHECKING:  # provided by the tokens mixin of the composed UserStore
         def by_token(self, kind: str, token: str) -> User | None: ...
 
-    def create(self, email: str, password_hash: str | None, role: str = "user") -> User:
-        """A new account (the first one on an instance is its admin); the email must be new."""
+    _INSERT_USER = ("INSERT INTO users (email, password_hash, role, created_at, feed_token, unsubscribe_token)"
+                    " VALUES (?, ?, ?, ?, ?, ?)")
 
-        email = email.strip()
-        if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-            raise UsageError(f"{email!r} is not an email address")
-        if self.by_email(email):
-            raise UsageError(f"an account for {email} already exists")
-        with self.store.transaction():
-            first = self.conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
-            # feed_token / unsubscribe_token are legacy NOT NULL UNIQUE columns: filled with unusable values
-            cur = self.conn.execute(
-                "INSERT INTO users (email, password_hash, role, created_at, feed_token, unsubscribe_token)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (email, password_hash, "admin" if first else role, now_utc(), "unused:" + secrets.token_hex(16),
-                 "unused:" + secrets.token_hex(16)))
-        return self.get(int(cur.lastrowid or 0))
+    def _new_user(self, email: str, password_hash: str | None, role: str) -> tuple[Any, ...]:
+        """The values of `_INSERT_USER` (call inside the write's transaction: the first account is the admin)."""
+        first = self.count() == 0
+        # feed_token / unsubscribe_token are legacy NOT NULL UNIQUE columns: filled with unusable values
+        return (email, password_hash, "admin" if first else role, now_utc(), "unused:" + secrets.token_hex(16),
+                "unused:" + secrets.token_hex(16))
 
     def get(self, user_id: int) -> User:
         """The account with this id, or NotFoundError."""
-        row = self.conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+        row = self.run(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
         if not row:
             raise NotFoundError(f"no user {user_id}")
         return _user(row)
 
     def _one(self, column: str, value: str) -> User | None:
-        row = self.conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE {column} = ?", (value,)).fetchone()
+        row = self.run(f"SELECT {_USER_COLUMNS} FROM users WHERE {column} = ?", (value,)).fetchone()
         return _user(row) if row else None
-
-    def by_email(self, email: str) -> User | None:
-        """The account for an email (case-insensitive)."""
-        return self._one("email", email.strip())
 
     def by_api_token_hash(self, token_hash: str) -> User | None:
         """The account whose API token hashes to this."""
@@ -101,54 +98,50 @@ class AccountRows(UserRows):
 
     def password_hash(self, user_id: int) -> str | None:
         """The stored password hash (never leaves the auth module)."""
-        row = self.conn.execute("SELECT password_hash FROM users WHERE id = ?", (user_id,)).fetchone()
+        row = self.run("SELECT password_hash FROM users WHERE id = ?", (user_id,)).fetchone()
         return row[0] if row else None
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         """Replace the password hash (on password change or rehash)."""
-        with self.store.transaction():
-            self.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+        self.write("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
     def set_api_token_hash(self, user_id: int, token_hash: str | None, hint: str | None = None) -> None:
         """Store the hash of a new API token and its masked hint (or revoke with None)."""
-        with self.store.transaction():
-            self.conn.execute("UPDATE users SET api_token_hash = ?, api_token_hint = ? WHERE id = ?",
-                              (token_hash, hint if token_hash else None, user_id))
+        self.write("UPDATE users SET api_token_hash = ?, api_token_hint = ? WHERE id = ?",
+                   (token_hash, hint if token_hash else None, user_id))
 
     def api_token_hint(self, user_id: int) -> str | None:
         """The masked hint of the current API token, or None when there is none."""
-        row = self.conn.execute("SELECT api_token_hint, api_token_hash FROM users WHERE id = ?", (user_id,)).fetchone()
+        row = self.run("SELECT api_token_hint, api_token_hash FROM users WHERE id = ?", (user_id,)).fetchone()
         return (row[0] or "ps_…") if row and row[1] else None
 
     def set_disabled(self, user_id: int, disabled: bool) -> None:
         """Switch an account off (its sessions end at once) or back on."""
         with self.store.transaction():
-            self.conn.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id))
+            self.run("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id))
             if disabled:
-                self.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+                self.run("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
     def set_role(self, user_id: int, role: str) -> None:
         """Make an account an admin or a plain user."""
         if role not in ("admin", "user"):
             raise UsageError("a role is admin or user")
-        with self.store.transaction():
-            self.conn.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+        self.write("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
 
     def delete_user(self, user_id: int) -> None:
         """Delete an account and everything it owns (library, marks, private records, sessions, tokens, mail)."""
         with self.store.transaction():
-            self.conn.execute("DELETE FROM private_library WHERE user_id = ?", (user_id,))
-            self.conn.execute("DELETE FROM private_papers WHERE user_id = ?", (user_id,))
-            self.conn.execute("DELETE FROM digest_sent WHERE user_id = ?", (user_id,))
-            self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+            for table in ("private_library", "private_papers", "digest_sent"):
+                self.run(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            self.run("DELETE FROM users WHERE id = ?", (user_id,))
 
     def all(self) -> list[User]:
         """Every account, oldest first."""
-        return [_user(r) for r in self.conn.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY id")]
+        return [_user(r) for r in self.run(f"SELECT {_USER_COLUMNS} FROM users ORDER BY id")]
 
     def count(self) -> int:
         """How many accounts exist."""
-        return int(self.conn.execute("SELECT count(*) FROM users").fetchone()[0])
+        return int(self.run("SELECT count(*) FROM users").fetchone()[0])
 
     def set_digest(self, user_id: int, frequency: str, tags: Sequence[str], size: int, trending: bool,
                    webhook_url: str | None) -> User:
@@ -159,14 +152,29 @@ class AccountRows(UserRows):
             raise UsageError("a digest holds 1 to 100 papers")
         if webhook_url and not webhook_url.startswith(("https://", "http://")):
             raise UsageError("a webhook is an http(s) URL")
-        with self.store.transaction():
-            self.conn.execute(
-                "UPDATE users SET digest_frequency = ?, digest_tags = ?, digest_size = ?, digest_trending = ?,"
-                " webhook_url = ? WHERE id = ?",
-                (frequency, json.dumps([clean_tag(t) for t in tags]), size, int(trending), webhook_url or None, user_id))
+        self.write(
+            "UPDATE users SET digest_frequency = ?, digest_tags = ?, digest_size = ?, digest_trending = ?,"
+            " webhook_url = ? WHERE id = ?",
+            (frequency, json.dumps([clean_tag(t) for t in tags]), size, int(trending), webhook_url or None, user_id))
         return self.get(user_id)
 
     def unsubscribe(self, user_id: int) -> None:
         """Stop every digest for this user."""
+        self.write("UPDATE users SET digest_frequency = 'off' WHERE id = ?", (user_id,))
+
+
+class AccountRows(UserRows, AccountQueries):
+    """The users table on SQLite (emails unique by the column's NOCASE collation)."""
+
+    def create(self, email: str, password_hash: str | None, role: str = "user") -> User:
+        """A new account (the first one on an instance is its admin); the email must be new."""
+        email = checked_email(email)
+        if self.by_email(email):
+            raise UsageError(f"an account for {email} already exists")
         with self.store.transaction():
-            self.conn.execute("UPDATE users SET digest_frequency = 'off' WHERE id = ?", (user_id,))
+            cur = self.conn.execute(self._INSERT_USER, self._new_user(email, password_hash, role))
+        return self.get(int(cur.lastrowid or 0))
+
+    def by_email(self, email: str) -> User | None:
+        """The account for an email (case-insensitive)."""
+        return self._one("email", email.strip())

@@ -5,14 +5,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .accounts import UserRows
+from .rows import SqlRows
 
 
-class OutboxRows(UserRows):
-    """The digest_outbox and digest_sent tables."""
+class OutboxQueries(SqlRows):
+    """The outbox's SQL that reads the same in SQLite and PostgreSQL; each backend's OutboxRows adds the rest."""
 
     def already_sent(self, user_id: int) -> set[str]:
         """Every paper any digest (sent or pending) has carried to this user."""
-        return {r[0] for r in self.conn.execute("SELECT paper_id FROM digest_sent WHERE user_id = ?", (user_id,))}
+        return {r[0] for r in self.run("SELECT paper_id FROM digest_sent WHERE user_id = ?", (user_id,))}
+
+    def count_pending_digests(self) -> int:
+        """How many composed digests wait to be sent (the outbox backlog a monitor watches)."""
+        return int(self.run("SELECT count(*) FROM digest_outbox WHERE status = 'pending'").fetchone()[0])
+
+    def digest_result(self, outbox_id: int, error: str | None, at: str) -> None:
+        """Record a send attempt: sent, or the error to retry after."""
+        if error is None:
+            self.write("UPDATE digest_outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
+                       " last_error = NULL WHERE id = ?", (at, outbox_id))
+        else:
+            self.write("UPDATE digest_outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                       (error[:500], outbox_id))
+
+
+class OutboxRows(UserRows, OutboxQueries):
+    """The digest_outbox and digest_sent tables on SQLite."""
 
     def queue_digest(self, user_id: int, message: bytes, paper_ids: Sequence[str], at: str) -> int:
         """Put a composed digest in the outbox and reserve its papers, atomically (never sent twice)."""
@@ -36,17 +54,3 @@ class OutboxRows(UserRows):
         """(outbox id, user id, message bytes, attempts) still to send, oldest first."""
         return self.conn.execute(
             "SELECT id, user_id, message, attempts FROM digest_outbox WHERE status = 'pending' ORDER BY id").fetchall()
-
-    def count_pending_digests(self) -> int:
-        """How many composed digests wait to be sent (the outbox backlog a monitor watches)."""
-        return int(self.conn.execute("SELECT count(*) FROM digest_outbox WHERE status = 'pending'").fetchone()[0])
-
-    def digest_result(self, outbox_id: int, error: str | None, at: str) -> None:
-        """Record a send attempt: sent, or the error to retry after."""
-        with self.store.transaction():
-            if error is None:
-                self.conn.execute("UPDATE digest_outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
-                                  " last_error = NULL WHERE id = ?", (at, outbox_id))
-            else:
-                self.conn.execute("UPDATE digest_outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-                                  (error[:500], outbox_id))

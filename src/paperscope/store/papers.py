@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clean import clean_paper
 from ..errors import NotFoundError
@@ -13,6 +13,7 @@ from ..merge import merge
 from ..models import Author, Paper, Signal, Version
 from ..text import canonical_id, latex_to_text, normalise_doi, parse_arxiv_id
 from .db import Database, now_utc
+from .rows import SqlRows
 
 # The day a paper is shown on (featured on Hugging Face, else announced); undated papers have none.
 _DAY = "substr(coalesce(featured, published), 1, 10)"
@@ -64,12 +65,14 @@ def _from_row(r: Sequence[Any]) -> Paper:
     )
 
 
-class PaperRows(Database):
-    """The shared catalogue: written by ingest only, read by everyone."""
+class PaperQueries(SqlRows):
+    """Catalogue reads that are the same SQL in SQLite and PostgreSQL; each backend's PaperRows adds writes and id lists."""
 
-    def paper_count(self) -> int:
-        """How many papers are stored."""
-        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+    _DAY = _DAY  # the day a paper is shown on: an expression here, a generated column on PostgreSQL
+    _UPVOTES = "json_extract(signals, '$.upvotes[0]')"  # imported upvotes, in the backend's JSON dialect
+
+    if TYPE_CHECKING:  # each backend's PaperRows: the ids at these change numbers (a list of ids is dialect)
+        def _ids_at_seqs(self, seqs: list[int]) -> list[str]: ...
 
     def random_paper_ids(self, n: int, seed: int = 0) -> list[str]:
         """A reproducible random sample of paper ids (background negatives for recommendations)."""
@@ -80,13 +83,114 @@ class PaperRows(Database):
 
         rng = random.Random(seed)
         seqs = sorted({rng.randint(1, total) for _ in range(n * 2)})[: n * 2]
-        rows = self.conn.execute(
-            f"SELECT id FROM papers WHERE seq IN ({','.join('?' * len(seqs))})", seqs).fetchall()
-        return [r[0] for r in rows][:n]
+        return self._ids_at_seqs(seqs)[:n]
+
+    def paper_count(self) -> int:
+        """How many papers are stored."""
+        return int(self.run("SELECT count(*) FROM papers").fetchone()[0])
 
     def max_seq(self) -> int:
         """The change counter: every insert or update of a paper takes the next number."""
-        return int(self.conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
+        return int(self.run("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
+
+    def resolve_id(self, ref: str) -> str | None:
+        """Find the canonical id for what a user typed: a canonical id, an arXiv id or URL, or a DOI."""
+        candidates: list[tuple[str, str]] = [("id", ref.strip())]
+        arxiv = parse_arxiv_id(ref) if not ref.startswith(("doi:", "local:")) else None
+        if arxiv:
+            candidates.append(("arxiv_id", arxiv[0]))
+        doi = normalise_doi(ref)
+        if doi:
+            candidates.append(("doi", doi))
+        candidates.append(("id", canonical_id(None, None, ref, ref)))
+        for column, value in candidates:
+            row = self.run(f"SELECT id FROM papers WHERE {column} = ?", (value,)).fetchone()
+            if row:
+                return str(row[0])
+        return None
+
+    def get_paper(self, ref: str) -> Paper:
+        """One paper by any reference `resolve_id` understands, or `NotFoundError`."""
+        pid = self.resolve_id(ref)
+        if pid is None:
+            raise NotFoundError(f"no paper {ref!r} in this store; try `paperscope stats` or ingest it first")
+        row = self.run(f"SELECT {_COLUMNS} FROM papers WHERE id = ?", (pid,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"paper {ref!r} was removed while it was being read; try again")
+        return _from_row(row)
+
+    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
+        """Every paper in id order, streamed."""
+        last = ""
+        while True:
+            rows = self.run(
+                f"SELECT {_COLUMNS} FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield _from_row(r)
+            last = rows[-1][0]
+
+    def papers_changed_since(self, seq: int, limit: int = 2000) -> list[tuple[int, Paper]]:
+        """Papers inserted or updated after change number `seq`, oldest change first (for index updates)."""
+        rows = self.run(
+            f"SELECT seq, {_COLUMNS} FROM papers WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
+        return [(int(r[0]), _from_row(r[1:])) for r in rows]
+
+    def papers_on_day(self, day: str, limit: int = 50, offset: int = 0) -> list[Paper]:
+        """Papers featured on Hugging Face (else announced) on an ISO day, most upvoted first; undated: never."""
+        rows = self.run(
+            f"SELECT {_COLUMNS} FROM papers WHERE {self._DAY} = ? AND {_LISTED}"
+            f" ORDER BY coalesce({self._UPVOTES}, 0) DESC, published DESC NULLS LAST, id"
+            " LIMIT ? OFFSET ?", (day, limit, offset)).fetchall()
+        return [_from_row(r) for r in rows]
+
+    def count_on_day(self, day: str) -> int:
+        """How many papers `papers_on_day` would list in all."""
+        return int(self.run(f"SELECT count(*) FROM papers WHERE {self._DAY} = ? AND {_LISTED}", (day,)).fetchone()[0])
+
+    def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
+        """The nearest earlier and later days that have papers (for previous/next links)."""
+        row = self.run(f"SELECT (SELECT max({self._DAY}) FROM papers WHERE {self._DAY} < ? AND {_LISTED}),"
+                       f" (SELECT min({self._DAY}) FROM papers WHERE {self._DAY} > ? AND {_LISTED})",
+                       (day, day)).fetchone()
+        return row[0], row[1]
+
+    def latest_day(self) -> str | None:
+        """The most recent day that has papers."""
+        return self.run(f"SELECT max({self._DAY}) FROM papers WHERE {_LISTED}").fetchone()[0]
+
+    def papers_since(self, iso: str, limit: int = 20000) -> list[Paper]:
+        """Dated papers shown on a day at or after an ISO time, newest first, for trending."""
+        rows = self.run(
+            f"SELECT {_COLUMNS} FROM papers WHERE {self._DAY} >= ? AND {_LISTED} ORDER BY {self._DAY} DESC LIMIT ?",
+            (iso[:10], limit)).fetchall()
+        return [_from_row(r) for r in rows]
+
+    def ids_by_title(self, title: str) -> list[str]:
+        """Ids of papers with exactly this title, ignoring case (for matching imported references)."""
+        return [r[0] for r in self.run("SELECT id FROM papers WHERE lower(title) = lower(?)", (title,))]
+
+    def ids_first_seen_since(self, iso: str, limit: int = 200000) -> list[str]:
+        """Ids of papers this instance first saw at or after an ISO time (new for digests)."""
+        return [r[0] for r in self.run(
+            f"SELECT id FROM papers WHERE first_seen >= ? AND {_LISTED} ORDER BY first_seen DESC LIMIT ?",
+            (iso, limit))]
+
+    def paper_ids_by_author(self, name: str) -> list[str]:
+        """Ids of papers with an author of this name (case, dots and spacing ignored)."""
+        rows = self.run("SELECT paper_id FROM paper_authors WHERE name_key = ?", (name_key(name),))
+        return [r[0] for r in rows]
+
+
+class PaperRows(Database, PaperQueries):
+    """The shared catalogue on SQLite: written by ingest only, read by everyone."""
+
+    def _ids_at_seqs(self, seqs: list[int]) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            f"SELECT id FROM papers WHERE seq IN ({','.join('?' * len(seqs))})", seqs).fetchall()]
 
     def _find_existing(self, p: Paper) -> Paper | None:
         # One lookup: the same paper may arrive keyed by id, arXiv id or DOI; prefer the id match.
@@ -150,43 +254,6 @@ class PaperRows(Database):
                 counts[self._upsert(p, seen_at)] += 1
         return counts
 
-    def resolve_id(self, ref: str) -> str | None:
-        """Find the canonical id for what a user typed: a canonical id, an arXiv id or URL, or a DOI."""
-        candidates: list[tuple[str, str]] = [("id", ref.strip())]
-        arxiv = parse_arxiv_id(ref) if not ref.startswith(("doi:", "local:")) else None
-        if arxiv:
-            candidates.append(("arxiv_id", arxiv[0]))
-        doi = normalise_doi(ref)
-        if doi:
-            candidates.append(("doi", doi))
-        candidates.append(("id", canonical_id(None, None, ref, ref)))
-        for column, value in candidates:
-            row = self.conn.execute(f"SELECT id FROM papers WHERE {column} = ?", (value,)).fetchone()
-            if row:
-                return str(row[0])
-        return None
-
-    def get_paper(self, ref: str) -> Paper:
-        """One paper by any reference `resolve_id` understands, or `NotFoundError`."""
-        pid = self.resolve_id(ref)
-        if pid is None:
-            raise NotFoundError(f"no paper {ref!r} in this store; try `paperscope stats` or ingest it first")
-        row = self.conn.execute(f"SELECT {_COLUMNS} FROM papers WHERE id = ?", (pid,)).fetchone()
-        return _from_row(row)
-
-    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
-        """Every paper in id order, streamed."""
-        last = ""
-        while True:
-            rows = self.conn.execute(
-                f"SELECT {_COLUMNS} FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
-            ).fetchall()
-            if not rows:
-                return
-            for r in rows:
-                yield _from_row(r)
-            last = rows[-1][0]
-
     def papers_by_author(self, name: str, limit: int = 100) -> list[Paper]:
         """Papers with an author of this name, newest first."""
         rows = self.conn.execute(
@@ -196,13 +263,6 @@ class PaperRows(Database):
             (name_key(name), limit),
         ).fetchall()
         return [_from_row(r) for r in rows]
-
-    def papers_changed_since(self, seq: int, limit: int = 2000) -> list[tuple[int, Paper]]:
-        """Papers inserted or updated after change number `seq`, oldest change first (for index updates)."""
-        rows = self.conn.execute(
-            f"SELECT seq, {_COLUMNS} FROM papers WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
-        ).fetchall()
-        return [(r[0], _from_row(r[1:])) for r in rows]
 
     def papers_by_ids(self, ids: Sequence[str]) -> dict[str, Paper]:
         """Look up many papers at once, keyed by canonical id (missing ids are absent)."""
@@ -214,47 +274,3 @@ class PaperRows(Database):
             ).fetchall()
             out.update((r[0], _from_row(r)) for r in rows)
         return out
-
-    def papers_on_day(self, day: str, limit: int = 50, offset: int = 0) -> list[Paper]:
-        """Papers featured on Hugging Face (else announced) on an ISO day, most upvoted first; undated: never."""
-        rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} = ? AND {_LISTED}"
-            " ORDER BY coalesce(json_extract(signals, '$.upvotes[0]'), 0) DESC, published DESC, id"
-            " LIMIT ? OFFSET ?", (day, limit, offset)).fetchall()
-        return [_from_row(r) for r in rows]
-
-    def count_on_day(self, day: str) -> int:
-        """How many papers `papers_on_day` would list in all."""
-        return int(self.conn.execute(f"SELECT count(*) FROM papers WHERE {_DAY} = ? AND {_LISTED}", (day,)).fetchone()[0])
-
-    def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
-        """The nearest earlier and later days that have papers (for previous/next links)."""
-        before = self.conn.execute(f"SELECT max({_DAY}) FROM papers WHERE {_DAY} < ? AND {_LISTED}", (day,)).fetchone()[0]
-        after = self.conn.execute(f"SELECT min({_DAY}) FROM papers WHERE {_DAY} > ? AND {_LISTED}", (day,)).fetchone()[0]
-        return before, after
-
-    def latest_day(self) -> str | None:
-        """The most recent day that has papers."""
-        return self.conn.execute(f"SELECT max({_DAY}) FROM papers WHERE {_LISTED}").fetchone()[0]
-
-    def papers_since(self, iso: str, limit: int = 20000) -> list[Paper]:
-        """Dated papers shown on a day at or after an ISO time, newest first, for trending."""
-        rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM papers WHERE {_DAY} >= ? AND {_LISTED} ORDER BY {_DAY} DESC LIMIT ?",
-            (iso[:10], limit)).fetchall()
-        return [_from_row(r) for r in rows]
-
-    def ids_by_title(self, title: str) -> list[str]:
-        """Ids of papers with exactly this title, ignoring case (for matching imported references)."""
-        return [r[0] for r in self.conn.execute("SELECT id FROM papers WHERE lower(title) = lower(?)", (title,))]
-
-    def ids_first_seen_since(self, iso: str, limit: int = 200000) -> list[str]:
-        """Ids of papers this instance first saw at or after an ISO time (new for digests)."""
-        return [r[0] for r in self.conn.execute(
-            f"SELECT id FROM papers WHERE first_seen >= ? AND {_LISTED} ORDER BY first_seen DESC LIMIT ?",
-            (iso, limit))]
-
-    def paper_ids_by_author(self, name: str) -> list[str]:
-        """Ids of papers with an author of this name (case, dots and spacing ignored)."""
-        rows = self.conn.execute("SELECT paper_id FROM paper_authors WHERE name_key = ?", (name_key(name),))
-        return [r[0] for r in rows]

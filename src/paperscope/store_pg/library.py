@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import UsageError
-from ..models import PaperState
 from ..store.accounts import clean_tag
 from ..store.db import now_utc
+from ..store.library import LibraryQueries, checked_query
 from .accounts import PgUserRows
 
 
-class PgLibraryRows(PgUserRows):
+class PgLibraryRows(PgUserRows, LibraryQueries):
     """The library, paper_state and saved_searches tables."""
 
     def save(self, user_id: int, paper_id: str, tags: Sequence[str]) -> None:
@@ -21,14 +20,6 @@ class PgLibraryRows(PgUserRows):
         with self.store.transaction():
             self.conn.executemany("INSERT INTO library VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                   [(user_id, paper_id, tag, now_utc()) for tag in cleaned])
-
-    def remove(self, user_id: int, paper_id: str, tag: str | None = None) -> int:
-        """Remove a paper from one tag, or from the whole library; returns rows removed."""
-        if tag is None:
-            return self.conn.execute("DELETE FROM library WHERE user_id = %s AND paper_id = %s",
-                                     (user_id, paper_id)).rowcount
-        return self.conn.execute("DELETE FROM library WHERE user_id = %s AND paper_id = %s AND tag = %s",
-                                 (user_id, paper_id, clean_tag(tag))).rowcount
 
     def tags(self, user_id: int) -> list[tuple[str, int]]:
         """(tag, number of papers, private records included) for this user, alphabetically (ignoring case)."""
@@ -48,25 +39,6 @@ class PgLibraryRows(PgUserRows):
                               " WHERE user_id = %s AND tag = %s ON CONFLICT DO NOTHING", (new, user_id, old))
             self.conn.execute("DELETE FROM private_library WHERE user_id = %s AND tag = %s", (user_id, old))
 
-    def delete_tag(self, user_id: int, tag: str) -> int:
-        """Delete a tag (its papers and private records stay under their other tags); returns entries untagged."""
-        with self.store.transaction():
-            shared = self.conn.execute("DELETE FROM library WHERE user_id = %s AND tag = %s",
-                                       (user_id, clean_tag(tag))).rowcount
-            private = self.conn.execute("DELETE FROM private_library WHERE user_id = %s AND tag = %s",
-                                        (user_id, clean_tag(tag))).rowcount
-        return shared + private
-
-    def paper_ids(self, user_id: int, tag: str | None = None) -> list[str]:
-        """Saved paper ids (under one tag, or all), most recently saved first."""
-        if tag is None:
-            rows = self.conn.execute("SELECT paper_id FROM library WHERE user_id = %s GROUP BY paper_id"
-                                     " ORDER BY max(saved_at) DESC, paper_id", (user_id,))
-        else:
-            rows = self.conn.execute("SELECT paper_id FROM library WHERE user_id = %s AND tag = %s"
-                                     " ORDER BY saved_at DESC, paper_id", (user_id, clean_tag(tag)))
-        return [r[0] for r in rows]
-
     def saves_by_paper(self, paper_ids: Sequence[str]) -> dict[str, int]:
         """How many users saved each of these papers (a trending signal of this instance)."""
         if not paper_ids:
@@ -81,56 +53,10 @@ class PgLibraryRows(PgUserRows):
                           f" ON CONFLICT (user_id, paper_id) DO UPDATE SET {column} = excluded.{column}",
                           (user_id, paper_id, value))
 
-    def set_note(self, user_id: int, paper_id: str, note: str) -> None:
-        """Keep a private note on a paper (≤ 10,000 characters)."""
-        if len(note) > 10000:
-            raise UsageError("a note is at most 10,000 characters")
-        self._mark(user_id, paper_id, "note", note or None)
-
-    def set_read(self, user_id: int, paper_id: str, read: bool = True) -> None:
-        """Mark a paper read (or unread)."""
-        self._mark(user_id, paper_id, "read_at", now_utc() if read else None)
-
-    def set_hidden(self, user_id: int, paper_id: str, hidden: bool = True) -> None:
-        """'Not interested': never recommend it again; it counts as a negative."""
-        self._mark(user_id, paper_id, "hidden", int(hidden))
-
-    def vote(self, user_id: int, paper_id: str, value: int) -> None:
-        """Thumbs up (+1), down (-1) or neither (0) on a paper; feeds the user's model."""
-        if value not in (-1, 0, 1):
-            raise UsageError("a vote is -1, 0 or 1")
-        self._mark(user_id, paper_id, "vote", value)
-
-    def state(self, user_id: int, paper_id: str) -> PaperState:
-        """This user's marks and tags on one paper."""
-        row = self.conn.execute("SELECT note, read_at, hidden, vote FROM paper_state WHERE user_id = %s"
-                                " AND paper_id = %s", (user_id, paper_id)).fetchone()
-        tags = tuple(r[0] for r in self.conn.execute(
-            "SELECT tag FROM library WHERE user_id = %s AND paper_id = %s ORDER BY tag", (user_id, paper_id)))
-        if not row:
-            return PaperState(tags=tags)
-        return PaperState(row[0], row[1], bool(row[2]), row[3], tags)
-
-    def negatives(self, user_id: int) -> list[str]:
-        """Papers this user hid or voted down."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT paper_id FROM paper_state WHERE user_id = %s AND (hidden = 1 OR vote < 0)", (user_id,))]
-
-    def upvoted(self, user_id: int) -> list[str]:
-        """Papers this user voted up (positives even when not saved)."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT paper_id FROM paper_state WHERE user_id = %s AND vote > 0", (user_id,))]
-
     def save_search(self, user_id: int, name: str, query: str) -> int:
         """Keep a query under a name (for its feed)."""
-        if not query.strip() or len(query) > 1000:
-            raise UsageError("a saved search needs a query of at most 1,000 characters")
+        checked_query(query)
         row = self.conn.execute("INSERT INTO saved_searches (user_id, name, query, created_at)"
                                 " VALUES (%s, %s, %s, %s) RETURNING id",
                                 (user_id, clean_tag(name), query, now_utc())).fetchone()
         return int(row[0])
-
-    def saved_searches(self, user_id: int) -> list[tuple[int, str, str]]:
-        """(id, name, query) of this user's saved searches."""
-        return self.conn.execute("SELECT id, name, query FROM saved_searches WHERE user_id = %s ORDER BY id",
-                                 (user_id,)).fetchall()

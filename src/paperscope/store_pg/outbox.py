@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..store.outbox import OutboxQueries
 from .accounts import PgUserRows
 
 
-class PgOutboxRows(PgUserRows):
+class PgOutboxRows(PgUserRows, OutboxQueries):
     """The digest_outbox and digest_sent tables."""
-
-    def already_sent(self, user_id: int) -> set[str]:
-        """Every paper any digest (sent or pending) has carried to this user."""
-        return {r[0] for r in self.conn.execute("SELECT paper_id FROM digest_sent WHERE user_id = %s", (user_id,))}
 
     def queue_digest(self, user_id: int, message: bytes, paper_ids: Sequence[str], at: str) -> int:
         """Put a composed digest in the outbox and reserve its papers, atomically (never sent twice)."""
@@ -34,16 +31,3 @@ class PgOutboxRows(PgUserRows):
         """(outbox id, user id, message bytes, attempts) still to send, oldest first."""
         return [(int(i), int(u), bytes(m), int(a)) for i, u, m, a in self.conn.execute(
             "SELECT id, user_id, message, attempts FROM digest_outbox WHERE status = 'pending' ORDER BY id")]
-
-    def count_pending_digests(self) -> int:
-        """How many composed digests wait to be sent (the outbox backlog a monitor watches)."""
-        return int(self.conn.execute("SELECT count(*) FROM digest_outbox WHERE status = 'pending'").fetchone()[0])
-
-    def digest_result(self, outbox_id: int, error: str | None, at: str) -> None:
-        """Record a send attempt: sent, or the error to retry after."""
-        if error is None:
-            self.conn.execute("UPDATE digest_outbox SET status = 'sent', sent_at = %s, attempts = attempts + 1,"
-                              " last_error = NULL WHERE id = %s", (at, outbox_id))
-        else:
-            self.conn.execute("UPDATE digest_outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s",
-                              (error[:500], outbox_id))

@@ -1,102 +1,10 @@
-"""PostgreSQL twin of `store/sessions.py`: Server-side sessions and hashed bearer tokens (feed, unsubscribe, password reset): only hashes are stored."""
+"""Sessions and hashed bearer tokens on PostgreSQL: every statement is `store/sessions.py`'s SessionQueries."""
 
 from __future__ import annotations
 
-import json
-import time
-from typing import Any
-
-from ..models import User
-from ..store.accounts import _USER_COLUMNS, _user, sha256_hex
-from ..store.db import now_utc
+from ..store.sessions import SessionQueries
 from .accounts import PgUserRows
 
-TOKEN_KINDS = ("feed", "unsubscribe", "reset")
 
-
-class PgSessionRows(PgUserRows):
+class PgSessionRows(PgUserRows, SessionQueries):
     """The sessions and tokens tables; a cookie or URL secret is looked up by its SHA-256."""
-
-    def session_create(self, id_hash: str, user_id: int | None, data: dict[str, Any], now: float) -> None:
-        """Record a new session under the hash of its cookie id."""
-        with self.store.transaction():
-            self.conn.execute("INSERT INTO sessions (id_hash, user_id, data, created_at, seen_at)"
-                              " VALUES (%s, %s, %s, %s, %s)", (id_hash, user_id, json.dumps(data), now, now))
-
-    def session_get(self, id_hash: str) -> tuple[int | None, dict[str, Any], float, float] | None:
-        """(user id, data, created, last seen) of a session, or None when it does not exist (any more)."""
-        row = self.conn.execute("SELECT user_id, data, created_at, seen_at FROM sessions WHERE id_hash = %s",
-                                (id_hash,)).fetchone()
-        return (row[0], json.loads(row[1]), row[2], row[3]) if row else None
-
-    def session_save(self, id_hash: str, data: dict[str, Any], now: float) -> None:
-        """Store a session's data and mark it used now."""
-        with self.store.transaction():
-            self.conn.execute("UPDATE sessions SET data = %s, seen_at = %s WHERE id_hash = %s",
-                              (json.dumps(data), now, id_hash))
-
-    def session_touch(self, id_hash: str, now: float) -> None:
-        """Mark a session used now (for the idle limit)."""
-        with self.store.transaction():
-            self.conn.execute("UPDATE sessions SET seen_at = %s WHERE id_hash = %s", (now, id_hash))
-
-    def session_delete(self, id_hash: str) -> None:
-        """End one session (logout)."""
-        with self.store.transaction():
-            self.conn.execute("DELETE FROM sessions WHERE id_hash = %s", (id_hash,))
-
-    def sessions_end_all(self, user_id: int) -> int:
-        """End every session of a user (log out everywhere, password change, disable); returns how many."""
-        with self.store.transaction():
-            return self.conn.execute("DELETE FROM sessions WHERE user_id = %s", (user_id,)).rowcount
-
-    def sessions_purge(self, idle_before: float, created_before: float) -> int:
-        """Delete sessions past their idle or absolute limit, and anonymous form sessions unused for a day."""
-        with self.store.transaction():
-            return self.conn.execute("DELETE FROM sessions WHERE seen_at < %s OR created_at < %s"
-                                     " OR (user_id IS NULL AND seen_at < %s)",
-                                     (idle_before, created_before, time.time() - 86400)).rowcount
-
-    def session_count(self, user_id: int) -> int:
-        """How many live sessions a user has (shown on the settings page)."""
-        return int(self.conn.execute("SELECT count(*) FROM sessions WHERE user_id = %s", (user_id,)).fetchone()[0])
-
-    # --- tokens ----------------------------------------------------------------------------------
-
-    def add_token(self, user_id: int, kind: str, token: str, hint: str, expires_at: str | None = None,
-                  replace: bool = False) -> None:
-        """Keep the hash of a new token (replacing this user's tokens of that kind when asked)."""
-        assert kind in TOKEN_KINDS
-        with self.store.transaction():
-            if replace:
-                self.conn.execute("DELETE FROM tokens WHERE user_id = %s AND kind = %s", (user_id, kind))
-            self.conn.execute("INSERT INTO tokens (hash, user_id, kind, hint, created_at, expires_at)"
-                              " VALUES (%s, %s, %s, %s, %s, %s)", (sha256_hex(token), user_id, kind, hint, now_utc(),
-                                                             expires_at))
-
-    def by_token(self, kind: str, token: str) -> User | None:
-        """The enabled account a live token of this kind belongs to."""
-        cols = ", ".join("u." + c.strip() for c in _USER_COLUMNS.split(","))
-        row = self.conn.execute(
-            f"SELECT {cols} FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = %s AND t.kind = %s"
-            " AND u.disabled = 0 AND (t.expires_at IS NULL OR t.expires_at > %s)",
-            (sha256_hex(token), kind, now_utc())).fetchone()
-        return _user(row) if row else None
-
-    def use_token(self, kind: str, token: str) -> User | None:
-        """Consume a single-use token (password reset): the account, and the token is gone."""
-        user = self.by_token(kind, token)
-        with self.store.transaction():
-            gone = self.conn.execute("DELETE FROM tokens WHERE hash = %s AND kind = %s", (sha256_hex(token), kind))
-        return user if user is not None and gone.rowcount == 1 else None
-
-    def revoke_tokens(self, user_id: int, kind: str) -> int:
-        """Revoke every token of a kind for a user; returns how many."""
-        with self.store.transaction():
-            return self.conn.execute("DELETE FROM tokens WHERE user_id = %s AND kind = %s", (user_id, kind)).rowcount
-
-    def token_hints(self, user_id: int, kind: str) -> list[tuple[str, str]]:
-        """(masked hint, created) of a user's live tokens of a kind, newest first."""
-        return self.conn.execute("SELECT hint, created_at FROM tokens WHERE user_id = %s AND kind = %s"
-                                 " AND (expires_at IS NULL OR expires_at > %s) ORDER BY created_at DESC",
-                                 (user_id, kind, now_utc())).fetchall()

@@ -37,25 +37,16 @@ HERE = Path(__file__).parent
 log = logging.getLogger("paperscope.web")
 
 
+# first match wins: a subclass stands before its base (IndexDamagedError is a StoreError, ForbiddenError an AuthError)
+STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (RateLimitError, 429), (IndexDamagedError, 503), (NotFoundError, 404), (LimitError, 429), (UsageError, 400),
+    (ForbiddenError, 403), (AuthError, 401), (SourceError, 502),
+)
+
+
 def status_of(exc: Exception) -> int:
-    """HTTP status for an error of ours."""
-    if isinstance(exc, RateLimitError):
-        return 429
-    if isinstance(exc, IndexDamagedError):
-        return 503
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, LimitError):
-        return 429
-    if isinstance(exc, UsageError):
-        return 400
-    if isinstance(exc, ForbiddenError):
-        return 403
-    if isinstance(exc, AuthError):
-        return 401
-    if isinstance(exc, SourceError):
-        return 502
-    return 500
+    """HTTP status for an error of ours (500 for any other)."""
+    return next((status for kind, status in STATUSES if isinstance(exc, kind)), 500)
 
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

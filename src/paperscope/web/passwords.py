@@ -4,7 +4,9 @@ downloading everything a user owns and deleting the account."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,6 +35,12 @@ def back(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def change_own(request: Request, csrf: str, change: Callable[..., object], *args: Any) -> None:
+    """A form's change to the signed-in user's own rows: CSRF first, then `change(user.id, *args)`."""
+    check_csrf(request, csrf)
+    locked(request, change, require_user(request).id, *args)
+
+
 # --- password change, sessions ---------------------------------------------------------------------
 
 @router.post("/settings/password")
@@ -53,9 +61,7 @@ def change_password(request: Request, current: str = Form(..., max_length=1024),
 @router.post("/settings/sessions/end")
 def end_sessions(request: Request, csrf: str = Form("")) -> Response:
     """Sign out everywhere, this browser included."""
-    check_csrf(request, csrf)
-    user = require_user(request)
-    locked(request, request.app.state.engine.store.users.sessions_end_all, user.id)
+    change_own(request, csrf, request.app.state.engine.store.users.sessions_end_all)
     sign_out(request)
     return back("/login")
 
@@ -64,26 +70,20 @@ def end_sessions(request: Request, csrf: str = Form("")) -> Response:
 
 @router.post("/settings/feed/revoke")
 def revoke_feed(request: Request, csrf: str = Form("")) -> Response:
-    check_csrf(request, csrf)
-    user = require_user(request)
-    locked(request, request.app.state.engine.store.users.revoke_tokens, user.id, "feed")
+    change_own(request, csrf, request.app.state.engine.store.users.revoke_tokens, "feed")
     return back("/settings")
 
 
 @router.post("/settings/unsubscribe/revoke")
 def revoke_unsubscribe(request: Request, csrf: str = Form("")) -> Response:
     """Every unsubscribe link in past mails stops working (the next digest brings a new one)."""
-    check_csrf(request, csrf)
-    user = require_user(request)
-    locked(request, request.app.state.engine.store.users.revoke_tokens, user.id, "unsubscribe")
+    change_own(request, csrf, request.app.state.engine.store.users.revoke_tokens, "unsubscribe")
     return back("/settings")
 
 
 @router.post("/settings/token/revoke")
 def revoke_api_token(request: Request, csrf: str = Form("")) -> Response:
-    check_csrf(request, csrf)
-    user = require_user(request)
-    locked(request, request.app.state.engine.store.users.set_api_token_hash, user.id, None)
+    change_own(request, csrf, request.app.state.engine.store.users.set_api_token_hash, None)
     return back("/settings")
 
 
