@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,8 @@ import pytest
 from fakes import XSS_TITLE, HashingEmbedder
 from paperscope.config import Settings, load_settings
 from paperscope.store import Store
-from recorded import DATA, RecordedServer, _free_port
+from recorded import DATA, RecordedServer
+from serving import serving
 
 # Two test workers share two cores: a bulk embedding that also took two threads would fight the other worker.
 os.environ.setdefault("PAPERSCOPE_EMBED_THREADS", "1")
@@ -179,28 +179,5 @@ def _build_served_home(home: Path) -> None:
 @pytest.fixture(scope="session")
 def server_url(served_home: Path) -> Iterator[str]:
     """`paperscope serve` as a real process on a free loopback port."""
-    import subprocess
-    import sys
-
-    import requests
-
-    port = _free_port()
-    import os
-
-    env = {**os.environ, "PAPERSCOPE_SIGNUP": "open", "PAPERSCOPE_BASE_URL": f"http://127.0.0.1:{port}"}
-    proc = subprocess.Popen([sys.executable, "-m", "paperscope", "--data-dir", str(served_home), "serve",
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/api/stats", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(served_home) as url:
+        yield url

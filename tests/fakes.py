@@ -27,11 +27,3 @@ class HashingEmbedder:
             out[i] = out[i] / norm if norm else out[i]
         return out
 
-
-def free_port() -> int:
-    """A loopback port nobody listens on now (for a server a test starts)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

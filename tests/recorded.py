@@ -86,10 +86,3 @@ class RecordedServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

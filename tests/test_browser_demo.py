@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 
-from fakes import free_port
+from serving import serving
 from test_browser import CHROMIUM, FLAGS
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -26,19 +24,8 @@ def demo_url(tmp_path_factory) -> Iterator[str]:
     run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
     subprocess.run(run + ["ingest", "sample"], check=True, capture_output=True)
     subprocess.run(run + ["update"], check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen(run + ["serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/api/stats", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(home) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -16,16 +16,10 @@ import pytest
 from paperscope.digest import run
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
 from paperscope.search import open_engine
+from serving import free_port
 
 DATA = Path(__file__).parent / "data"
 
-
-def _port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -33,7 +27,7 @@ def smtp(tmp_path):
     def start(refuse: int = 0):
         out = tmp_path / f"mail{refuse}"
         out.mkdir()
-        port = _port()
+        port = free_port()
         proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "smtp_sink.py"), "--port", str(port),
                                  "--out", str(out), "--refuse", str(refuse)])
         procs.append(proc)

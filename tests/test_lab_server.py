@@ -7,11 +7,8 @@ moves the instance's latest day.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,8 @@ import lxml.html
 import pytest
 import requests
 
-from recorded import RecordedServer, _free_port
+from recorded import RecordedServer
+from serving import serving
 
 NEW = "2406.01234"
 HOSTILE = ('Hi <script>alert("s")</script> <img src=x onerror=alert(1)> [click me](javascript:alert(2)) '
@@ -35,26 +33,9 @@ def lab_url(served_home: Path, tmp_path_factory) -> Iterator[str]:
     arxiv = RecordedServer()
     arxiv.add_file("/api/query", "atom_id_2406.01234.xml", when={"id_list": NEW})
     arxiv.add_file("/api/query", "atom_id_missing.xml", when={"id_list": "2406.99999"})
-    port = _free_port()
-    env = {**os.environ, "PAPERSCOPE_SIGNUP": "open", "PAPERSCOPE_BASE_URL": f"http://127.0.0.1:{port}",
-           "PAPERSCOPE_ARXIV_API_URL": arxiv.url + "/api/query", "PAPERSCOPE_ARXIV_API_DELAY": "0",
-           "PAPERSCOPE_LAB_SUBMISSIONS_PER_DAY": "3"}
-    proc = subprocess.Popen([sys.executable, "-m", "paperscope", "--data-dir", str(home), "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/api/stats", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("the lab server did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(home, arxiv_api_url=arxiv.url + "/api/query", arxiv_api_delay="0",
+                 lab_submissions_per_day="3") as url:
+        yield url
     arxiv.close()
 
 

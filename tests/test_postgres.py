@@ -21,6 +21,7 @@ from paperscope.search import open_engine, search
 from paperscope.store import Store
 from paperscope.store_pg import PgStore
 from paperscope.store_pg.migrate import migrate
+from serving import free_port
 
 DATA = Path(__file__).parent / "data"
 QUERIES = ["quark gluon", "diphoton production cross sections", "graph colouring", "neutrino mass",
@@ -128,13 +129,6 @@ def test_bad_backend_settings_are_clear_errors(tmp_path, pg_server):
         PgStore(unreachable)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def test_cli_on_postgres_writes_no_local_files_and_two_workers_serve_search(tmp_path, pg_url):
     import requests
@@ -160,7 +154,7 @@ def test_cli_on_postgres_writes_no_local_files_and_two_workers_serve_search(tmp_
     assert hits
     assert not home.exists()  # no SQLite file, no index files, no secret: everything is in PostgreSQL
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(cli + ["serve", "--workers", "2", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

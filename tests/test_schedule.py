@@ -15,6 +15,7 @@ import requests
 
 from paperscope.errors import UsageError
 from paperscope.schedule import Schedule, next_run, parse_schedule
+from serving import free_port
 
 DATA = Path(__file__).parent / "data"
 NOON = datetime(2026, 8, 21, 12, 0, tzinfo=UTC)
@@ -41,20 +42,13 @@ def test_next_run_is_today_or_tomorrow_or_one_interval_on():
     assert next_run(every, NOON, last_start=NOON - timedelta(hours=9)) == NOON  # overdue: now
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def test_server_runs_scheduled_updates_logs_them_and_serves_the_new_papers(tmp_path):
     home = tmp_path / "home"
     run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
     subprocess.run(run + ["ingest", "sample"], check=True, capture_output=True)
     subprocess.run(run + ["update"], check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     args = f"file {DATA / 'papers.csv'}"
     proc = subprocess.Popen(run + ["serve", "--port", str(port), "--schedule", "every 5s", "--update-args", args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

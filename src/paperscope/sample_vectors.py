@@ -48,14 +48,16 @@ def read_vectors(vectors: Path = VECTORS, manifest: Path = MANIFEST) -> tuple[di
     return meta, matrix
 
 
-def load_sample_vectors(store: AnyStore, settings: Settings) -> int:
-    """Store the bundled vectors of sample papers that lack one; returns how many (0 for another model)."""
+def load_sample_vectors(store: AnyStore, settings: Settings, vectors: Path = VECTORS, manifest: Path = MANIFEST) -> int:
+    """Store the shipped vectors of papers that lack one; returns how many (0 for another model).
+
+    The bundled sample's by default; tests load a fixed collection's the same way."""
     from .embed import model_identity
     from .text import paper_text, text_hash
 
-    if not MANIFEST.exists() or settings.model not in ("default", "default-torch", "all-MiniLM-L6-v2"):
+    if not manifest.exists() or settings.model not in ("default", "default-torch", "all-MiniLM-L6-v2"):
         return 0
-    meta, matrix = read_vectors()
+    meta, matrix = read_vectors(vectors, manifest)
     name, dim = model_identity(settings)
     if (meta["model"], int(meta["dim"])) != (name, dim):
         return 0
@@ -74,3 +76,21 @@ def load_sample_vectors(store: AnyStore, settings: Settings) -> int:
                 save.append((pid, seq, known[0], matrix[known[1]].tobytes()))
         store.save_embeddings(model_id, save)
         loaded += len(save)
+
+
+def write_vectors(store: AnyStore, name: str, dim: int, embedder: str, vectors: Path = VECTORS,
+                  manifest: Path = MANIFEST) -> int:
+    """Write every stored vector of one model with its manifest (the format `read_vectors` checks); returns rows."""
+    from .text import paper_text, text_hash
+
+    model_id = store.model_id(name, dim)
+    stored = {pid: vec for pid, _, vec in store.embeddings_since(model_id, 0, 10**7)}
+    papers = store.papers_by_ids(sorted(stored))
+    ids = sorted(papers)
+    np.save(vectors, np.stack([np.frombuffer(stored[i], np.float16) for i in ids]), allow_pickle=False)
+    manifest.write_text(json.dumps({
+        "model": name, "dim": dim, "count": len(ids), "dtype": "float16", "embedder": embedder,
+        "sha256": hashlib.sha256(vectors.read_bytes()).hexdigest(), "ids": ids,
+        "text_hashes": [text_hash(paper_text(papers[i].title, papers[i].abstract)) for i in ids],
+    }, indent=1) + "\n", encoding="utf-8")
+    return len(ids)

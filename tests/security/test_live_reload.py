@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -16,15 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from serving import serving
+
 NEW = {"arxiv_id": "2411.99999", "title": "Zeolite Catalysts for Ammonia Cracking at Low Temperature",
        "abstract": "We report zeolite catalysts that crack ammonia into hydrogen at low temperature.",
        "published": "2024-11-20", "categories": "physics.chem-ph", "authors": ["Marie Curie"]}
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -39,24 +33,9 @@ def served(served_home: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     shutil.copytree(served_home, home, ignore=shutil.ignore_patterns("*.lock", ".hold"))
     for gen in (home / "index").glob("g*"):
         (gen / ".hold").touch()
-    port = _port()
-    proc = subprocess.Popen([sys.executable, "-m", "paperscope", "--data-dir", str(home), "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/api/stats", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start")
-    requests.get(url + "/api/search", params={"q": "warm up"}, timeout=60)
-    yield home, url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(home) as url:
+        requests.get(url + "/api/search", params={"q": "warm up"}, timeout=60)
+        yield home, url
 
 
 def test_update_in_another_process_is_served_without_restart(served, tmp_path):

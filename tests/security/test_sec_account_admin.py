@@ -6,7 +6,9 @@ import json
 import sqlite3
 
 import requests
-from realserver import PASSWORD, cli, csrf, login, serving, signup
+from realserver import PASSWORD, cli, csrf, login, signup
+
+from serving import serving
 
 
 def test_download_everything_then_delete_the_account(home):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import stat
 
 import requests
-from realserver import serving
+
+from serving import serving
 
 
 def _check(r: requests.Response) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import requests
-from realserver import csrf, serving, signup
+from realserver import csrf, signup
+
+from serving import serving
 
 HIJACK = """@article{hijack,
   title = {Totally Different Title Written By An Importer},

@@ -12,7 +12,9 @@ from email.policy import default
 
 import pytest
 import requests
-from realserver import PASSWORD, csrf, free_port, login, serving, signup
+from realserver import PASSWORD, csrf, login, signup
+
+from serving import free_port, serving
 
 
 @pytest.fixture

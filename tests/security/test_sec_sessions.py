@@ -7,7 +7,9 @@ import sqlite3
 import time
 
 import requests
-from realserver import PASSWORD, csrf, login, serving, signup
+from realserver import PASSWORD, csrf, login, signup
+
+from serving import serving
 
 
 def _copy(s: requests.Session) -> requests.Session:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from realserver import login, serving, signup
+from realserver import login, signup
+
+from serving import serving
 
 
 def test_thirty_wrong_passwords_meet_429(home):

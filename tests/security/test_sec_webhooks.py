@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from realserver import csrf, serving, signup
+from realserver import csrf, signup
 
 from paperscope.errors import UsageError
 from paperscope.netguard import check_webhook, post_json
+from serving import serving
 
 INSIDE = ["http://127.0.0.1:8000/hook", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
           "http://[::1]/", "http://localhost/x", "http://0.0.0.0/", "http://[fd00::1]/", "http://192.168.1.1/",

@@ -1,0 +1,62 @@
+"""A real `paperscope serve` process on a free loopback port: the one way tests start a server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import requests
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(home: Path, environ: dict[str, str] | None = None, **settings: str) -> Iterator[str]:
+    """`paperscope serve` on `home` with extra PAPERSCOPE_* settings (sign-up open); yields its URL once it answers.
+
+    `environ` adds raw environment variables; output goes to a file (a chatty server must never block on a full
+    pipe) and is shown when the server fails to start."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PAPERSCOPE_SIGNUP": "open", "PAPERSCOPE_BASE_URL": url, **(environ or {}),
+           **{f"PAPERSCOPE_{k.upper()}": v for k, v in settings.items()}}
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([sys.executable, "-m", "paperscope", "--data-dir", str(home), "serve",
+                                 "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            _wait_until_up(proc, url, log)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if requests.get(url + "/about", timeout=2).ok:  # a page: /api/* may be rate-limited by the test
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    log.seek(0)
+    raise RuntimeError(f"paperscope serve did not answer at {url}:\n{log.read().decode(errors='replace')}")
