@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,12 +125,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path in needs)
 
 
-@pytest.fixture(scope="session")
-def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir built by the real CLI with the real model: snapshot sample, an ML paper set, a hostile title.
-
-    Built once per run (under pytest-xdist the first worker to ask builds it, the others wait); each worker gets
-    its own copy, so servers and writers of one worker never meet another's."""
+def _built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A data dir built once per run (under pytest-xdist the first worker to ask builds it, the others wait),
+    copied for each asker, so servers and writers of one worker never meet another's."""
     import os
     import shutil
 
@@ -139,24 +136,45 @@ def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # common to every worker of this run
-    template = root / "served-template"
-    with FileLock(str(root / "served-template.lock")):
+    template = root / f"{name}-template"
+    with FileLock(str(root / f"{name}-template.lock")):
         if not (template / "built").exists():
-            _build_served_home(template)
+            shutil.rmtree(template, ignore_errors=True)
+            template.mkdir()
+            build(template)
             (template / "built").touch()
-    home = tmp_path_factory.mktemp("served")
+    home = tmp_path_factory.mktemp(name)
     shutil.copytree(template, home, dirs_exist_ok=True, ignore=shutil.ignore_patterns("built", "*.lock"))
     return home
 
 
-def _build_served_home(home: Path) -> None:
-    import json
-    import shutil
+@pytest.fixture(scope="session")
+def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir built by the real CLI with the real model: snapshot sample, an ML paper set, a hostile title."""
+    return _built_once(tmp_path_factory, "served", _build_served_home)
+
+
+@pytest.fixture(scope="session")
+def new_sample_home(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Path]:
+    """Makes a fresh copy of what a new user's `paperscope ingest sample` and `update` make (built once)."""
+    return lambda: _built_once(tmp_path_factory, "sample", _build_sample_home)
+
+
+def _build_sample_home(home: Path) -> None:
     import subprocess
     import sys
 
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir()
+    run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
+    subprocess.run(run + ["ingest", "sample"], check=True, capture_output=True)
+    done = subprocess.run(run + ["update"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def _build_served_home(home: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
     extra = home / "extra.jsonl"
     extra.write_text("\n".join(json.dumps(r) for r in [
         {"id": "xss", "title": XSS_TITLE, "abstract": "An abstract with <img src=x onerror=alert(1)> markup.",

@@ -3,8 +3,6 @@ phone and desktop widths. Screenshots of the home, daily and paper pages go to d
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,12 +16,9 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory) -> Iterator[str]:
+def demo_url(new_sample_home) -> Iterator[str]:
     """`ingest sample`, `update` and `serve` as a new user runs them, on a free loopback port."""
-    home = tmp_path_factory.mktemp("demo-browser")
-    run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
-    subprocess.run(run + ["ingest", "sample"], check=True, capture_output=True)
-    subprocess.run(run + ["update"], check=True, capture_output=True)
+    home = new_sample_home()
     with serving(home) as url:
         yield url
 

@@ -17,11 +17,10 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
+def home(new_sample_home) -> Path:
     """`ingest sample` then `update` by the real CLI; the undated listing papers are added too."""
-    home = tmp_path_factory.mktemp("demo")
+    home = new_sample_home()
     run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
-    subprocess.run(run + ["ingest", "sample"], check=True, capture_output=True)
     undated = home / "undated.jsonl"  # the first listing papers: no ids, no dates
     undated.write_text("".join((DATA / "listing-papers.jsonl").read_text().splitlines(keepends=True)[:8]))
     subprocess.run(run + ["ingest", "file", str(undated)], check=True, capture_output=True)

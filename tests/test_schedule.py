@@ -43,11 +43,9 @@ def test_next_run_is_today_or_tomorrow_or_one_interval_on():
 
 
 
-def test_server_runs_scheduled_updates_logs_them_and_serves_the_new_papers(tmp_path):
-    home = tmp_path / "home"
+def test_server_runs_scheduled_updates_logs_them_and_serves_the_new_papers(new_sample_home):
+    home = new_sample_home()
     run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
-    subprocess.run(run + ["ingest", "sample"], check=True, capture_output=True)
-    subprocess.run(run + ["update"], check=True, capture_output=True)
     port = free_port()
     args = f"file {DATA / 'papers.csv'}"
     proc = subprocess.Popen(run + ["serve", "--port", str(port), "--schedule", "every 5s", "--update-args", args],
