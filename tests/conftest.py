@@ -11,6 +11,7 @@ import pytest
 
 from fakes import XSS_TITLE, HashingEmbedder
 from paperscope.config import Settings, load_settings
+from paperscope.sample_vectors import load_sample_vectors
 from paperscope.store import Store
 from recorded import DATA, RecordedServer
 from serving import serving
@@ -190,6 +191,15 @@ def _build_served_home(home: Path) -> None:
     run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
     subprocess.run(run + ["ingest", "snapshot", str(DATA / "arxiv-snapshot-sample.jsonl")], check=True, capture_output=True)
     subprocess.run(run + ["ingest", "file", str(extra)], check=True, capture_output=True)
+    # the snapshot records' vectors come shipped (tools/build_test_vectors.py, checked in test_embed_onnx.py);
+    # `update` embeds the three records above with the real model
+    settings = load_settings(home, environ={})
+    store = Store(settings.db_path)
+    try:
+        assert load_sample_vectors(store, settings, DATA / "arxiv-snapshot-sample.vectors.npy",
+                                   DATA / "arxiv-snapshot-sample.vectors.json") == 200
+    finally:
+        store.close()
     done = subprocess.run(run + ["update"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

@@ -3,38 +3,56 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from paperscope.config import load_settings
 from paperscope.embed import OnnxMiniLMEmbedder
 from paperscope.pipeline import SAMPLE, SourceOptions, ingest
-from paperscope.sample_vectors import read_vectors
+from paperscope.sample_vectors import MANIFEST, VECTORS, read_vectors
+from paperscope.store import Store
 from paperscope.text import paper_text, text_hash
+
+DATA = Path(__file__).parent / "data"
+# every collection that ships vectors: (source kind, options, matrix, manifest)
+SHIPPED = {
+    "bundled sample": ("sample", SourceOptions(), VECTORS, MANIFEST),
+    "scifact slice": ("file", SourceOptions(path=DATA / "scifact-slice" / "corpus.jsonl"),
+                      DATA / "scifact-slice" / "vectors.npy", DATA / "scifact-slice" / "vectors.json"),
+    "snapshot sample": ("snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"),
+                        DATA / "arxiv-snapshot-sample.vectors.npy", DATA / "arxiv-snapshot-sample.vectors.json"),
+}
+
+
+def _stored_texts(home: Path, kind: str, options: SourceOptions) -> dict[str, str]:
+    """A collection's papers as the store holds them (abstracts converted), keyed like shipped vectors."""
+    settings = load_settings(home, environ={})
+    store = Store(settings.db_path)
+    try:
+        ingest(store, settings, kind, options)
+        return {p.id: paper_text(p.title, p.abstract) for p in store.iter_papers()}
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")
 def sample_texts(tmp_path_factory):
-    """The sample's papers as the store holds them (abstracts converted), keyed like the shipped vectors."""
-    from paperscope.config import load_settings
-    from paperscope.store import Store
-
-    settings = load_settings(tmp_path_factory.mktemp("onnx"), environ={})
-    store = Store(settings.db_path)
-    ingest(store, settings, "sample", SourceOptions())
-    texts = {p.id: paper_text(p.title, p.abstract) for p in store.iter_papers()}
-    store.close()
-    return texts
+    return _stored_texts(tmp_path_factory.mktemp("onnx"), "sample", SourceOptions())
 
 
-def test_shipped_sample_vectors_are_what_the_default_embedder_makes(sample_texts):
-    meta, matrix = read_vectors()
-    assert (meta["model"], meta["dim"], meta["count"]) == ("all-MiniLM-L6-v2", 384, len(sample_texts))
-    assert all(text_hash(sample_texts[i]) == h for i, h in zip(meta["ids"], meta["text_hashes"], strict=True))
-    picked = list(range(0, meta["count"], 11))
-    fresh = OnnxMiniLMEmbedder(1).embed([sample_texts[meta["ids"][i]] for i in picked])
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_vectors_are_what_the_default_embedder_makes(name, tmp_path):
+    kind, options, vectors, manifest = SHIPPED[name]
+    texts = _stored_texts(tmp_path, kind, options)
+    meta, matrix = read_vectors(vectors, manifest)
+    assert (meta["model"], meta["dim"], meta["count"]) == ("all-MiniLM-L6-v2", 384, len(texts))
+    assert all(text_hash(texts[i]) == h for i, h in zip(meta["ids"], meta["text_hashes"], strict=True))
+    picked = sorted(set(np.linspace(0, meta["count"] - 1, 20).astype(int)))
+    fresh = OnnxMiniLMEmbedder(1).embed([texts[meta["ids"][i]] for i in picked])
     cosines = (fresh * matrix[picked].astype(np.float32)).sum(axis=1)
-    assert cosines.min() >= 0.999
+    assert cosines.min() >= 0.999, "re-run tools/build_test_vectors.py (or tools/build_sample.py)"
 
 
 def test_a_vector_does_not_depend_on_its_batch_mates():
