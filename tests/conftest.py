@@ -13,6 +13,7 @@ from fakes import XSS_TITLE, HashingEmbedder
 from paperscope.config import Settings, load_settings
 from paperscope.sample_vectors import load_sample_vectors
 from paperscope.store import Store
+from pg_schema import new_pg_schema
 from recorded import DATA, RecordedServer
 from serving import serving
 
@@ -82,14 +83,7 @@ def pg_server() -> Iterator[str]:
 @pytest.fixture
 def pg_url(pg_server: str) -> str:
     """A database_url onto a fresh, empty schema of the session's server (the server is deleted at the end)."""
-    import uuid
-
-    import psycopg
-
-    schema = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    return f"{pg_server}&options=-csearch_path%3D{schema},public"
+    return new_pg_schema(pg_server)
 
 
 @pytest.fixture(params=["embedded", "postgres"])

@@ -8,17 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fakes import HashingEmbedder
 from paperscope.errors import StoreError, UsageError
 from paperscope.index import VectorIndex
 from paperscope.models import Filters, Paper
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
 from paperscope.search import open_engine, search, similar
 from paperscope.text import parse_query
+from pg_schema import new_pg_schema
 
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(params=["embedded", "postgres", "milvus"])
+@pytest.fixture(scope="module", params=["embedded", "postgres", "milvus"])
 def backend(request):  # overrides conftest's: Milvus Lite joins the matrix (embedded SQLite, vectors in a .db file)
     return str(request.param)
 
@@ -35,15 +37,31 @@ def store(backend_store):
     return backend_store
 
 
-@pytest.fixture
-def engine(settings, store, fake_embedder):
+def _built_engine(settings, store, embedder):
+    """The snapshot sample and papers.csv ingested, embedded by the hashing embedder and indexed."""
     ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     ingest(store, settings, "file", SourceOptions(path=DATA / "papers.csv"))
-    embed_papers(store, fake_embedder)
-    update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
-    engine = open_engine(store, settings, fake_embedder)
+    embed_papers(store, embedder)
+    update_indexes(store, settings, embedder.name, embedder.dim)
+    return open_engine(store, settings, embedder)
+
+
+@pytest.fixture(scope="module")
+def engine(backend, tmp_path_factory, request):
+    """One engine per backend for the tests that only read (built once per backend, not per test)."""
+    from paperscope.backends import open_store
+    from paperscope.config import load_settings
+
+    home = tmp_path_factory.mktemp(f"search-{backend}")
+    overrides = {"database_url": new_pg_schema(request.getfixturevalue("pg_server")) if backend == "postgres" else ""}
+    if backend == "milvus":
+        overrides |= {"vector_backend": "milvus", "milvus_uri": str(home / "milvus.db")}
+    settings = load_settings(home / "home", overrides=overrides, environ={})
+    store = open_store(settings)
+    engine = _built_engine(settings, store, HashingEmbedder())
     yield engine
     getattr(engine.vectors, "close", lambda: None)()
+    store.close()
 
 
 def test_keyword_search_finds_stemmed_words_and_highlights(engine):
@@ -60,12 +78,12 @@ def test_hybrid_marks_reason_and_fuses_both_lists(engine):
     assert top.keyword_rank == 1 and top.semantic_rank is not None
 
 
-def test_filters_apply_inside_candidate_search_not_after(engine, store):
+def test_filters_apply_inside_candidate_search_not_after(engine):
     # only a handful of papers are in math.CO; a post-filter of the global top 10 would return fewer
     result = search(engine, "graph cat:math.CO", k=10, mode="semantic")
     ids = [h.paper.id for h in result.hits]
     assert ids and all("math.CO" in h.paper.categories for h in result.hits)
-    expected = sum(1 for p in store.iter_papers() if "math.CO" in p.categories)
+    expected = sum(1 for p in engine.store.iter_papers() if "math.CO" in p.categories)
     assert len(ids) == min(10, expected)
 
 
@@ -126,14 +144,20 @@ def test_similar_excludes_itself_and_honours_negatives_and_filters(engine):
     assert all("hep-ph" in h.paper.categories for h in filtered)
 
 
-def test_incremental_update_and_new_version_reindexes(engine, settings, store, fake_embedder):
+def test_incremental_update_and_new_version_reindexes(settings, store, fake_embedder):
+    own = _built_engine(settings, store, fake_embedder)  # this test writes: its own data dir
+    assert len(own.vectors) == 202
+    getattr(own.vectors, "close", lambda: None)()
     store.upsert_papers([Paper(id="local:new", title="Quark gluon plasma thermometry", abstract="Thermometry.")])
     assert embed_papers(store, fake_embedder) == 1
     counts = update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
     assert counts == {"keyword": 1, "vectors": 1}
     fresh = open_engine(store, settings, fake_embedder)
-    assert search(fresh, "thermometry", mode="keyword").hits[0].paper.id == "local:new"
-    assert len(fresh.vectors) == 203
+    try:
+        assert search(fresh, "thermometry", mode="keyword").hits[0].paper.id == "local:new"
+        assert len(fresh.vectors) == 203
+    finally:
+        getattr(fresh.vectors, "close", lambda: None)()
 
 
 def test_vector_index_refuses_another_model(tmp_path):
