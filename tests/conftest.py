@@ -51,6 +51,35 @@ def store(settings: Settings) -> Iterator[Store]:
     s.close()
 
 
+@pytest.fixture(scope="session")
+def snapshot_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the arXiv snapshot sample ingested, embedded by the hashing embedder and indexed."""
+    from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+
+    home = tmp_path_factory.mktemp("snapshot-template") / "home"
+    settings = load_settings(home, environ={})
+    store = Store(settings.db_path)
+    try:
+        ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+        embedder = HashingEmbedder()
+        embed_papers(store, embedder)
+        update_indexes(store, settings, embedder.name, embedder.dim)
+    finally:
+        store.close()
+    return home
+
+
+@pytest.fixture
+def snapshot_store(settings: Settings, snapshot_template: Path) -> Iterator[Store]:
+    """The `store` of `settings` starting with the snapshot sample in it and indexed (a copy of the template)."""
+    import shutil
+
+    shutil.copytree(snapshot_template, settings.home, dirs_exist_ok=True)
+    s = Store(settings.db_path)
+    yield s
+    s.close()
+
+
 # --- backends: the embedded default and a real PostgreSQL 18 + pgvector -------------------------------
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paperscope.auth import hash_password
-from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+from paperscope.pipeline import embed_papers, update_indexes
 from paperscope.search import open_engine
 from paperscope.web.app import create_app
 
@@ -18,8 +18,12 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
+def store(snapshot_store):  # every test here starts from the snapshot sample, embedded and indexed
+    return snapshot_store
+
+
+@pytest.fixture
 def app(settings, store, fake_embedder):
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     embed_papers(store, fake_embedder)
     update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
     s = dataclasses.replace(settings, signup="open", base_url="http://ps.test")

@@ -14,12 +14,17 @@ from pathlib import Path
 import pytest
 
 from paperscope.digest import run
-from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+from paperscope.pipeline import embed_papers, update_indexes
 from paperscope.search import open_engine
 from serving import free_port
 
 DATA = Path(__file__).parent / "data"
 
+
+
+@pytest.fixture
+def store(snapshot_store):  # every test here starts from the snapshot sample, embedded and indexed
+    return snapshot_store
 
 
 @pytest.fixture
@@ -63,7 +68,6 @@ def _mails(out: Path) -> list[email.message.EmailMessage]:
 
 @pytest.fixture
 def world(settings, store, fake_embedder):
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     embed_papers(store, fake_embedder)
     update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
     engine = open_engine(store, settings, fake_embedder)

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from paperscope import community
 from paperscope.errors import ForbiddenError, LimitError, NotFoundError, UsageError
-from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+from paperscope.pipeline import embed_papers, update_indexes
 from paperscope.search import open_engine, search
 from paperscope.web.app import create_app
 
@@ -48,9 +48,13 @@ def _record(server) -> None:
 
 
 @pytest.fixture
+def store(snapshot_store):  # every test here starts from the snapshot sample, embedded and indexed
+    return snapshot_store
+
+
+@pytest.fixture
 def engine(settings, store, fake_embedder, server):
     _record(server)
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     embed_papers(store, fake_embedder)
     update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
     s = dataclasses.replace(settings, signup="open", base_url="http://ps.test", lab_submissions_per_day=3,
@@ -332,7 +336,6 @@ def test_cli_submit(settings, store, server, tmp_path):
     from paperscope.cli import main
 
     _record(server)
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     store.users.create("ada@example.org", None)
     env = {"PAPERSCOPE_ARXIV_API_URL": settings.arxiv_api_url, "PAPERSCOPE_ARXIV_API_DELAY": "0"}
     run = CliRunner().invoke(main, ["--data-dir", str(settings.home), "submit", "0704.0001", "--as", "ada@example.org",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from paperscope.errors import UsageError
-from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
+from paperscope.pipeline import embed_papers, update_indexes
 from paperscope.recommend import recommend
 from paperscope.search import open_engine
 
@@ -15,8 +15,12 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
+def store(snapshot_store):  # every test here starts from the snapshot sample, embedded and indexed
+    return snapshot_store
+
+
+@pytest.fixture
 def engine(settings, store, fake_embedder):
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     embed_papers(store, fake_embedder)
     update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
     return open_engine(store, settings, fake_embedder)

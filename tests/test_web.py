@@ -17,8 +17,12 @@ XSS = 'A <script>alert("x")</script> & <img src=x onerror=alert(1)> Title'
 
 
 @pytest.fixture
+def store(snapshot_store):  # every test here starts from the snapshot sample, embedded and indexed
+    return snapshot_store
+
+
+@pytest.fixture
 def client(settings, store, fake_embedder, server):
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
     server.add_file("/api/daily_papers", "hf_daily_2024-05-01.json", when={"date": "2024-05-01"})
     ingest(store, settings, "hf-daily", SourceOptions(since="2024-05-01", until="2024-05-01"))
     store.upsert_papers([Paper(id="local:xss", title=XSS, abstract="Evil <b>abstract</b> <script>x()</script>",
