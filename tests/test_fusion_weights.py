@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from fakes import HashingEmbedder
 
+from fakes import HashingEmbedder
 from paperscope.config import load_settings
 from paperscope.models import ParsedQuery
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
