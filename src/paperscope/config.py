@@ -57,8 +57,12 @@ class Settings:
     fusion: str = _s("zscore", "hybrid fusion: 'zscore' or 'minmax' (convex combination of normalised BM25 and "
                      "cosine over both lists' candidates) or 'rrf' (reciprocal rank)", ("zscore", "minmax", "rrf"))
     rrf_k: int = _s(60, "the k of reciprocal-rank fusion")
-    keyword_weight: float = _s(0.5, "weight of the keyword (BM25) list in hybrid fusion")
-    semantic_weight: float = _s(0.5, "weight of the semantic (vector) list in hybrid fusion")
+    keyword_weight: float = _s(0.7, "weight of the keyword (BM25) list in hybrid fusion (for an 8-word query "
+                               "when `length_slope` is set)")
+    semantic_weight: float = _s(0.3, "weight of the semantic (vector) list in hybrid fusion (for an 8-word query "
+                                "when `length_slope` is set)")
+    length_slope: float = _s(0.15, "zscore/minmax fusion: the semantic share grows by this per doubling of the "
+                             "query's words past 8 (and shrinks below), within 0.1..0.9; 0 keeps it fixed")
     candidates: int = _s(150, "fixed depth of each list: every page is a slice of one ranking this deep")
     signup: str = _s("admin", "who creates accounts: 'open' (anyone signs up) or 'admin' (`paperscope user add`)",
                      ("open", "admin"))

@@ -42,6 +42,21 @@ def normalise(values: np.ndarray, how: str) -> np.ndarray:
     return (values - values.min()) / ((values.max() - values.min()) or 1.0)
 
 
+LENGTH_PIVOT = 8  # words of a query at which the configured weights hold unchanged
+WEIGHT_RANGE = (0.1, 0.9)
+
+
+def length_weight(semantic_weight: float, n_words: int, slope: float) -> float:
+    """The semantic share for a query of `n_words` searchable words: w + slope·log2(n / 8), within 0.1..0.9.
+
+    A few keywords say little a sentence embedding can use, so BM25 leads; a sentence-long query carries
+    meaning the words alone miss, so the vectors count more (chosen on SciFact and hf-keywords train)."""
+    if slope == 0:
+        return semantic_weight
+    w = semantic_weight + slope * float(np.log2(max(n_words, 1) / LENGTH_PIVOT))
+    return min(max(w, WEIGHT_RANGE[0]), WEIGHT_RANGE[1])
+
+
 def convex_fusion(ids: Sequence[str], keyword: np.ndarray, semantic: np.ndarray, semantic_weight: float,
                   how: str = "z") -> dict[str, float]:
     """(1 − w)·norm(BM25) + w·norm(cosine) over the union of both lists, each paper scored by both models

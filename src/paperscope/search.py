@@ -15,7 +15,7 @@ from .config import Settings
 from .embed import Embedder, load_query_embedder
 from .errors import BadQueryError, NotFoundError, UsageError
 from .models import Filters, Hit, ParsedQuery, SearchResult
-from .rank import convex_fusion, rrf, top
+from .rank import convex_fusion, length_weight, rrf, top
 from .text import highlight, is_blank, parse_query
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -121,7 +121,8 @@ def _fuse(engine: Engine, pq: ParsedQuery, kw: list[tuple[str, float]], sem: lis
           fusion: str | None = None) -> dict[str, float]:
     """Fuse the two lists: `rrf` by ranks; `zscore`/`minmax` as a convex combination of normalised scores
     over the union of both lists, where the cosine of a paper only the keyword list reached is looked up
-    (one read of its float16 row) rather than counted as 0; BM25 past its depth counts as 0."""
+    (one read of its float16 row) rather than counted as 0; BM25 past its depth counts as 0. The semantic
+    share follows the query's length (`rank.length_weight`)."""
     s = engine.settings
     fusion = fusion or s.fusion
     if fusion == "rrf-plain":  # the textbook baseline: equal weights, k = 60
@@ -132,7 +133,8 @@ def _fuse(engine: Engine, pq: ParsedQuery, kw: list[tuple[str, float]], sem: lis
     bm25, cosine = dict(kw), dict(sem)  # a paper past the BM25 depth counts as 0 there (looking it up: no gain)
     cosine.update(engine.vectors.cosines(engine.embed_query(pq.text), [i for i in ids if i not in cosine]))
     floor = min(cosine.values(), default=0.0)  # a paper with no vector yet ranks as the least similar
-    weight = s.semantic_weight / ((s.keyword_weight + s.semantic_weight) or 1.0)
+    n_words = sum(1 for w in list(pq.terms) + [w for p in pq.phrases for w in p] if engine.keyword.stem(w))
+    weight = length_weight(s.semantic_weight / ((s.keyword_weight + s.semantic_weight) or 1.0), n_words, s.length_slope)
     return convex_fusion(ids, np.array([bm25.get(i, 0.0) for i in ids]), np.array([cosine.get(i, floor) for i in ids]),
                          weight, "z" if fusion == "zscore" else "minmax")
 
