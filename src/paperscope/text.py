@@ -238,7 +238,10 @@ def highlight(text: str, query_words: set[str], width: int = 240,
 
         def is_match(word: str) -> bool:
             return word.lower()[:5] in stems
-    spans = [m.span() for m in _WORD.finditer(text) if is_match(m.group(0))]
+    # decide once per distinct word (an abstract repeats many), then find those words' places in C
+    matched = {w for w in set(_WORD.findall(text)) if is_match(w)}
+    spans = [m.span() for m in re.finditer(r"\b(?:" + "|".join(map(re.escape, matched)) + r")\b", text)] \
+        if matched else []
     start = 0
     if spans and len(text) > width:
         best = max(range(len(spans)), key=lambda i: sum(1 for s in spans[i:] if s[0] < spans[i][0] + width))
