@@ -193,13 +193,19 @@ def lr_cv(ls: list[dict[str, Any]], kind: str, c: float, folds: int = 5) -> floa
     return float(np.sum(vals) / len(ls))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def study_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every quality study takes: the data dir, the BEIR collection, cached embeddings, split, depth."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--beir", type=Path, required=True)
     ap.add_argument("--emb", required=True)
     ap.add_argument("--split", default="train")
     ap.add_argument("--depth", type=int, default=150)
+    return ap
+
+
+def main() -> None:
+    ap = study_parser(__doc__)
     ap.add_argument("--reps", default="full")
     ap.add_argument("--variants", action="store_true")
     args = ap.parse_args()

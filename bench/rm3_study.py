@@ -8,7 +8,6 @@ fuses with the semantic list as bench/quality_study.py does.
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import sys
 from collections import Counter
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from quality_study import collect, doc_scores, lists, score, zfuse  # noqa: E402
+from quality_study import collect, doc_scores, lists, score, study_parser, zfuse  # noqa: E402
 
 from paperscope.evaluate import ndcg  # noqa: E402
 from paperscope.index import FIELD_BOOSTS, KeywordIndex  # noqa: E402
@@ -25,12 +24,7 @@ from paperscope.text import paper_text, words  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data-dir", type=Path, required=True)
-    ap.add_argument("--beir", type=Path, required=True)
-    ap.add_argument("--emb", required=True)
-    ap.add_argument("--split", default="train")
-    ap.add_argument("--depth", type=int, default=150)
+    ap = study_parser(__doc__)
     ap.add_argument("--rep", default="full")
     ap.add_argument("--grid", default="10:10:0.5,10:10:0.7,5:10:0.5,5:20:0.7,10:20:0.8,3:10:0.7")
     args = ap.parse_args()
