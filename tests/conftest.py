@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,12 @@ from pg_schema import new_pg_schema
 from recorded import DATA, RecordedServer
 from serving import serving
 
-# Two test workers share two cores: a bulk embedding that also took two threads would fight the other worker.
+# Test workers share two cores: a bulk embedding that also took two threads would fight the other workers.
 os.environ.setdefault("PAPERSCOPE_EMBED_THREADS", "1")
+# Compiled modules are kept even where PYTHONDONTWRITEBYTECODE is set: every `paperscope` process a test starts
+# (CLI runs, servers) would otherwise compile the whole package again (~0.4 s each, measured).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 
 @pytest.fixture
