@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,16 @@ from paperscope.store import Store
 from paperscope.text import canonical_id, words
 
 
+def judged_queries(beir: Path, split: str) -> Iterator[tuple[str, dict[str, int], ParsedQuery]]:
+    """The split's judged queries: id, judgments keyed like stored papers, and the query as search reads it."""
+    qrels = {q: {canonical_id(None, None, d, d): r for d, r in rels.items()}
+             for q, rels in read_qrels(beir / "qrels" / f"{split}.tsv").items()}
+    for line in (beir / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        q = json.loads(line)
+        if str(q["_id"]) in qrels:
+            yield q["_id"], qrels[str(q["_id"])], ParsedQuery(terms=tuple(words(q["text"])))
+
+
 def collect(data_dir: Path, beir: Path, split: str, depth: int) -> list[dict[str, Any]]:
     """Per query: both lists with complete scores over their union, the judgments and the word count."""
     cache = data_dir / f"study-{beir.name}-{split}-{depth}.pkl"
@@ -32,19 +42,13 @@ def collect(data_dir: Path, beir: Path, split: str, depth: int) -> list[dict[str
         return pickle.loads(cache.read_bytes())
     settings = load_settings(data_dir, environ={})
     engine = open_engine(Store(settings.db_path), settings)
-    qrels = {q: {canonical_id(None, None, d, d): r for d, r in rels.items()}
-             for q, rels in read_qrels(beir / "qrels" / f"{split}.tsv").items()}
     out = []
-    for line in (beir / "queries.jsonl").read_text(encoding="utf-8").splitlines():
-        q = json.loads(line)
-        if str(q["_id"]) not in qrels:
-            continue
-        pq = ParsedQuery(terms=tuple(words(q["text"])))
+    for qid, rels, pq in judged_queries(beir, split):
         kw, _ = engine.keyword.search(pq, depth)
         qvec = engine.embed_query(pq.text)
         sem = engine.vectors.search(qvec, depth)
         union = list(dict.fromkeys([i for i, _ in kw] + [i for i, _ in sem]))
-        out.append({"qid": q["_id"], "rels": qrels[str(q["_id"])], "kw": kw, "sem": sem,
+        out.append({"qid": qid, "rels": rels, "kw": kw, "sem": sem,
                     "bm25": engine.keyword.scores_of(pq, union), "cos": engine.vectors.cosines(qvec, union),
                     "n_words": len([w for w in pq.terms if engine.keyword.stem(w)])})
     cache.write_bytes(pickle.dumps(out))

@@ -10,8 +10,8 @@ same nDCG@10 as `eval`.
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,12 @@ import numpy as np
 
 from paperscope.config import load_settings
 from paperscope.embed import OnnxMiniLMEmbedder
-from paperscope.evaluate import ndcg, read_qrels
-from paperscope.models import ParsedQuery
+from paperscope.evaluate import ndcg
 from paperscope.search import open_engine
 from paperscope.store import Store
-from paperscope.text import canonical_id, words
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fusion_study import judged_queries  # noqa: E402
 
 
 def collect(data_dir: Path, beir: Path, split: str, depth: int, cache_dir: Path) -> list[dict[str, Any]]:
@@ -34,16 +35,10 @@ def collect(data_dir: Path, beir: Path, split: str, depth: int, cache_dir: Path)
     settings = load_settings(data_dir, environ={})
     emb = OnnxMiniLMEmbedder(1)
     engine = open_engine(Store(settings.db_path), settings, emb)
-    qrels = {q: {canonical_id(None, None, d, d): r for d, r in rels.items()}
-             for q, rels in read_qrels(beir / "qrels" / f"{split}.tsv").items()}
     out = []
-    for line in (beir / "queries.jsonl").read_text(encoding="utf-8").splitlines():
-        q = json.loads(line)
-        if str(q["_id"]) not in qrels:
-            continue
-        pq = ParsedQuery(terms=tuple(words(q["text"])))
+    for qid, rels, pq in judged_queries(beir, split):
         kw, _ = engine.keyword.search(pq, depth)
-        out.append({"qid": q["_id"], "rels": qrels[str(q["_id"])], "kw": kw, "qvec": emb.embed([pq.text])[0],
+        out.append({"qid": qid, "rels": rels, "kw": kw, "qvec": emb.embed([pq.text])[0],
                     "n_words": len([w for w in pq.terms if engine.keyword.stem(w)])})
     cache.write_bytes(pickle.dumps(out))
     return out
