@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +11,11 @@ import pytest
 
 from fakes import HashingEmbedder
 from paperscope.errors import StoreError, UsageError
-from paperscope.index import VectorIndex
+from paperscope.index import KeywordIndex, VectorIndex
 from paperscope.models import Filters, Paper
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
 from paperscope.search import open_engine, search, similar
-from paperscope.text import parse_query
+from paperscope.text import highlight, parse_query
 from pg_schema import new_pg_schema
 
 DATA = Path(__file__).parent / "data"
@@ -182,6 +183,41 @@ def test_binary_candidates_with_rescoring_match_exact_search(tmp_path):
         got = {i for i, _ in idx.search(q, 10)}
         recalls.append(len(exact & got) / 10)
     assert np.mean(recalls) >= 0.9
+
+
+def test_rescored_scores_are_the_float16_rows_cosines(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(5000, 48)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    idx = VectorIndex.open(tmp_path, "m", 48)
+    idx.upsert([str(i) for i in range(len(x))], x, [Paper(id=str(i), title="t") for i in range(len(x))], 1)
+    q = x[7]
+    exact = x.astype(np.float16).astype(np.float32) @ q
+    for below in (0, 10_000):  # the candidate path and the exact path rescore the same way
+        idx.exact_below = below
+        got = idx.search(q, 20)
+        assert got[0][0] == "7"
+        assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+        assert np.allclose([s for _, s in got], exact[[int(i) for i, _ in got]], atol=1e-5)
+    looked_up = idx.cosines(q, ["3", "4999", "nope"])
+    assert set(looked_up) == {"3", "4999"} and np.isclose(looked_up["4999"], exact[4999], atol=1e-5)
+
+
+def test_snippet_marks_the_same_words_whether_or_not_candidates_prefilter(tmp_path):
+    words = KeywordIndex(tmp_path).stem
+    texts = [" ".join(["filler"] * n + ["ranked retrieval"] + ["more words"] * n) for n in (0, 3, 40, 200)]
+    texts.append("Retrieval, RETRIEVED and retrievers: Übersicht of re-ranking (retrieval-augmented).")
+    stems = {words("retrieval"), words("ranking")}
+    heads = {st[:3] for st in stems}
+    candidates = re.compile(r"\b(?:" + "|".join(sorted(heads)) + r")\w*", re.IGNORECASE)
+
+    def is_match(w: str) -> bool:
+        return words(w.lower()) in stems
+
+    for text in texts:
+        assert highlight(text, set(), is_match=is_match, candidates=candidates) == highlight(text, set(), is_match=is_match)
+    assert [t for t, m in highlight(texts[-1], set(), is_match=is_match, candidates=candidates) if m] == [
+        "Retrieval", "RETRIEVED", "retrievers", "ranking", "retrieval"]
 
 
 def test_vector_index_appends_updates_and_survives_a_torn_append(tmp_path):

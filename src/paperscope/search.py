@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -183,6 +184,8 @@ def _hits(engine: Engine, ranking: Ranking, page: list[tuple[str, float]], pq: P
     stems = {engine.keyword.stem(w) for w in list(pq.terms) + [w for p in pq.phrases for w in p]} - {""}
 
     heads = {st[:3] for st in stems}
+    candidates = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, heads))) + r")\w*", re.IGNORECASE) if heads \
+        else re.compile(r"(?!)")  # only words that start like a query stem are worth stemming
     seen: dict[str, bool] = {}
 
     def is_match(word: str) -> bool:  # a stem shares its word's first letters: most words skip the stemmer
@@ -199,8 +202,9 @@ def _hits(engine: Engine, ranking: Ranking, page: list[tuple[str, float]], pq: P
             continue
         in_kw, in_sem = pid in ranking.keyword, pid in ranking.semantic
         reason = "filter" if ranking.filter_only else "both" if in_kw and in_sem else "keyword" if in_kw else "semantic"
-        hits.append(Hit(paper, score, reason, highlight(paper.abstract or paper.title, set(), is_match=is_match),
-                        ranking.keyword.get(pid) if not ranking.filter_only else None, ranking.semantic.get(pid)))
+        snippet = highlight(paper.abstract or paper.title, set(), is_match=is_match, candidates=candidates)
+        hits.append(Hit(paper, score, reason, snippet, ranking.keyword.get(pid) if not ranking.filter_only else None,
+                        ranking.semantic.get(pid)))
     return hits
 
 

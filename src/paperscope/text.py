@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -225,26 +226,31 @@ def paper_text(title: str, abstract: str) -> str:
     return f"{title}. {abstract}" if abstract else title
 
 
-def highlight(text: str, query_words: set[str], width: int = 240,
-              is_match: Callable[[str], bool] | None = None) -> tuple[tuple[str, bool], ...]:
+def highlight(text: str, query_words: set[str], width: int = 240, is_match: Callable[[str], bool] | None = None,
+              candidates: re.Pattern[str] | None = None) -> tuple[tuple[str, bool], ...]:
     """A window of `text` around the densest query-word matches, split into (text, is_match) segments.
 
     `is_match` decides per word (search passes the keyword index's stemmer, so what is marked is what
-    BM25 matched); without it a word matches a query word by its first five letters."""
+    BM25 matched), asked only about the words `candidates` finds (search: those starting like a query
+    stem), so an abstract costs one regex pass; without it a word matches a query word by its first five letters."""
     if not text:
         return ()
-    if is_match is None:
-        stems = {w[:5] for w in query_words if len(w) > 2}
+    if is_match is not None and candidates is not None:
+        spans = [m.span() for m in candidates.finditer(text) if is_match(m.group())]
+    else:
+        if is_match is None:
+            stems = {w[:5] for w in query_words if len(w) > 2}
 
-        def is_match(word: str) -> bool:
-            return word.lower()[:5] in stems
-    # decide once per distinct word (an abstract repeats many), then find those words' places in C
-    matched = {w for w in set(_WORD.findall(text)) if is_match(w)}
-    spans = [m.span() for m in re.finditer(r"\b(?:" + "|".join(map(re.escape, matched)) + r")\b", text)] \
-        if matched else []
+            def is_match(word: str) -> bool:
+                return word.lower()[:5] in stems
+        # decide once per distinct word (an abstract repeats many), then find those words' places in C
+        matched = {w for w in set(_WORD.findall(text)) if is_match(w)}
+        spans = [m.span() for m in re.finditer(r"\b(?:" + "|".join(map(re.escape, matched)) + r")\b", text)] \
+            if matched else []
     start = 0
     if spans and len(text) > width:
-        best = max(range(len(spans)), key=lambda i: sum(1 for s in spans[i:] if s[0] < spans[i][0] + width))
+        starts = [s for s, _ in spans]  # the densest window: the most matches starting within `width`
+        best = max(range(len(spans)), key=lambda i: bisect_left(starts, starts[i] + width) - i)
         start = max(0, spans[best][0] - 40)
         while start > 0 and not text[start - 1].isspace():
             start -= 1
