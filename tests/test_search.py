@@ -185,6 +185,20 @@ def test_binary_candidates_with_rescoring_match_exact_search(tmp_path):
     assert np.mean(recalls) >= 0.9
 
 
+def test_counting_hamming_selection_finds_what_the_heap_finds():
+    import faiss
+
+    from paperscope.index import _hamming_index
+
+    codes = np.random.default_rng(3).integers(0, 256, size=(20000, 8), dtype=np.uint8)
+    heap, counting = faiss.IndexBinaryFlat(64), _hamming_index(64)
+    heap.add(codes)
+    counting.add(codes)
+    for m in (1, 10, 600, 7200):
+        want, got = heap.search(codes[:20], m), counting.search(codes[:20], m)
+        assert np.array_equal(want[0], got[0]) and np.array_equal(want[1], got[1])
+
+
 def test_rescored_scores_are_the_float16_rows_cosines(tmp_path):
     rng = np.random.default_rng(2)
     x = rng.normal(size=(5000, 48)).astype(np.float32)

@@ -317,6 +317,15 @@ def dot16(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     return _rescorer().run(None, feeds)[0].reshape(-1)
 
 
+def _hamming_index(dim: int) -> Any:
+    """An exact Hamming index with counting selection: the same neighbours as the heap, 10.2 -> 5.9 ms for 7,200 of 1M."""
+    import faiss
+
+    index: Any = faiss.IndexBinaryFlat(dim)
+    index.use_heap = False
+    return index
+
+
 def _words(text: str) -> list[str]:
     from .text import words
 
@@ -385,8 +394,7 @@ class VectorIndex:
             except ImportError:
                 raise MissingExtraError("the vector index needs faiss: pip install faiss-cpu") from None
             faiss.omp_set_num_threads(1)
-            self._faiss = faiss.IndexBinaryFlat(self.dim)
-            self._faiss.use_heap = False  # counting selection: same neighbours, 10.2 -> 5.9 ms for 7,200 of 1M
+            self._faiss = _hamming_index(self.dim)
             if len(self):
                 self._faiss.add(self.codes)
         return self._faiss
@@ -538,7 +546,6 @@ class VectorIndex:
         """Hamming top-m among admitted rows. Broad filters (≥10% of rows) over-fetch from the whole index
         and drop what the mask refuses; narrow ones search a copy of just the admitted codes (measured:
         at 1M rows, 3-5 ms either way, against 8-12 ms for faiss's IDSelectorBitmap)."""
-        import faiss
 
         code = np.packbits(q > 0).reshape(1, -1)
         if mask is None:
@@ -553,8 +560,7 @@ class VectorIndex:
             if len(found) >= m:
                 return found
         rows = np.flatnonzero(mask)
-        sub = faiss.IndexBinaryFlat(self.dim)
-        sub.use_heap = False
+        sub = _hamming_index(self.dim)
         sub.add(self.codes[rows])
         _, idx = sub.search(code, min(m, len(rows)))
         return rows[idx[0][idx[0] >= 0]]
