@@ -51,6 +51,8 @@ def main() -> None:
     ap.add_argument("--papers", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--before-label", default=None, help="what the old tree is, e.g. 'main at 63e9e12'")
+    ap.add_argument("--after-label", default=None)
     args = ap.parse_args()
     label = _label(args.papers)
     out = args.out or ROOT / "results" / f"search_speed_{label}_before_after.json"
@@ -62,6 +64,7 @@ def main() -> None:
             d.mkdir(parents=True, exist_ok=True)
             run(srcs[v], args.papers, d, serve_only=False)
     rounds: list[dict[str, object]] = []
+    load = os.getloadavg()[0]
     for r in range(args.rounds):
         entry: dict[str, object] = {"round": r + 1, "first": "before" if r % 2 == 0 else "after"}
         for v in (("before", "after") if r % 2 == 0 else ("after", "before")):
@@ -69,7 +72,10 @@ def main() -> None:
             hybrid = entry[v]["hybrid no filter"]  # type: ignore[index]
             print(f"round {r + 1} {v:<6} hybrid p50 {hybrid['p50_ms']:6.2f} ms  p99 {hybrid['p99_ms']:6.2f} ms", flush=True)
         rounds.append(entry)
-    result = {"papers": args.papers, "queries": 300, "before": str(srcs["before"]), "after": str(srcs["after"]),
+    result = {"papers": args.papers, "queries": 300, "before": args.before_label or str(srcs["before"]),
+              "after": args.after_label or str(srcs["after"]),
+              "machine": f"{os.cpu_count()} cores, load {load:.2f} when the rounds began; "
+                         f"{args.rounds} rounds alternating which version runs first",
               "median_of_rounds": {v: medians([e[v] for e in rounds]) for v in srcs},  # type: ignore[misc]
               "rounds": rounds}
     out.write_text(json.dumps(result, indent=1))

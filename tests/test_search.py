@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from paperscope.index import KeywordIndex, VectorIndex
 from paperscope.models import Filters, Paper
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
 from paperscope.search import open_engine, search, similar
-from paperscope.text import highlight, parse_query
+from paperscope.text import highlight, parse_query, words_starting_with
 from pg_schema import new_pg_schema
 
 DATA = Path(__file__).parent / "data"
@@ -222,8 +221,7 @@ def test_snippet_marks_the_same_words_whether_or_not_candidates_prefilter(tmp_pa
     texts = [" ".join(["filler"] * n + ["ranked retrieval"] + ["more words"] * n) for n in (0, 3, 40, 200)]
     texts.append("Retrieval, RETRIEVED and retrievers: Übersicht of re-ranking (retrieval-augmented).")
     stems = {words("retrieval"), words("ranking")}
-    heads = {st[:3] for st in stems}
-    candidates = re.compile(r"\b(?:" + "|".join(sorted(heads)) + r")\w*", re.IGNORECASE)
+    candidates = words_starting_with({st[:3] for st in stems})
 
     def is_match(w: str) -> bool:
         return words(w.lower()) in stems
@@ -232,6 +230,15 @@ def test_snippet_marks_the_same_words_whether_or_not_candidates_prefilter(tmp_pa
         assert highlight(text, set(), is_match=is_match, candidates=candidates) == highlight(text, set(), is_match=is_match)
     assert [t for t, m in highlight(texts[-1], set(), is_match=is_match, candidates=candidates) if m] == [
         "Retrieval", "RETRIEVED", "retrievers", "ranking", "retrieval"]
+
+
+def test_snippet_never_marks_part_of_a_word():
+    # Devanagari vowel signs are not \w: a literal prefix would cut "कित" out of "किताब" and mark it
+    stems = {"कित", "कि", "ranked"}
+    got = highlight("एक किताब, यह कि वह; ranked rankedness", set(), is_match=lambda w: w in stems,
+                    candidates=words_starting_with(stems))
+    assert [t for t, m in got if m] == ["ranked"]
+    assert words_starting_with(()).findall("anything at all") == []
 
 
 def test_vector_index_appends_updates_and_survives_a_torn_append(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ from .embed import Embedder, load_query_embedder
 from .errors import BadQueryError, NotFoundError, UsageError
 from .models import Filters, Hit, ParsedQuery, SearchResult
 from .rank import convex_fusion, length_weight, rrf, top
-from .text import highlight, is_blank, parse_query
+from .text import highlight, is_blank, parse_query, words_starting_with
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -184,8 +183,7 @@ def _hits(engine: Engine, ranking: Ranking, page: list[tuple[str, float]], pq: P
     stems = {engine.keyword.stem(w) for w in list(pq.terms) + [w for p in pq.phrases for w in p]} - {""}
 
     heads = {st[:3] for st in stems}
-    candidates = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, heads))) + r")\w*", re.IGNORECASE) if heads \
-        else re.compile(r"(?!)")  # only words that start like a query stem are worth stemming
+    candidates = words_starting_with(heads)
     seen: dict[str, bool] = {}
 
     def is_match(word: str) -> bool:  # a stem shares its word's first letters: most words skip the stemmer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -224,6 +224,15 @@ def text_hash(text: str) -> str:
 def paper_text(title: str, abstract: str) -> str:
     """The text a paper is embedded by: its title, then its abstract."""
     return f"{title}. {abstract}" if abstract else title
+
+
+def words_starting_with(heads: Collection[str]) -> re.Pattern[str]:
+    """Whole words (any case) that start with one of `heads`: the only words a snippet needs to stem.
+
+    A lookahead, not a literal prefix, so a head never ends inside a word (a Devanagari vowel sign is not \\w)."""
+    if not heads:
+        return re.compile(r"(?!)")
+    return re.compile(r"\b(?=" + "|".join(sorted(map(re.escape, heads))) + r")\w+", re.IGNORECASE)
 
 
 def highlight(text: str, query_words: set[str], width: int = 240, is_match: Callable[[str], bool] | None = None,
