@@ -184,6 +184,37 @@ def test_binary_candidates_with_rescoring_match_exact_search(tmp_path):
     assert np.mean(recalls) >= 0.9
 
 
+def test_hybrid_runs_its_keyword_leg_on_a_worker_thread_and_ranks_as_the_two_legs_do(engine, monkeypatch):
+    import threading
+
+    import paperscope.search as search_module
+
+    pq = parse_query("retrieval embeddings")
+    kw, _ = engine.keyword.search(pq, engine.settings.candidates)
+    sem = search_module._semantic(engine, pq, engine.settings.candidates)
+    expected = search_module.top(search_module._fuse(engine, pq, kw, sem), 1000)
+    threads = []
+    real = type(engine.keyword).search
+
+    def recording(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(engine.keyword), "search", recording)
+    ranking = search_module.run_query(engine, pq, "hybrid")
+    assert threads and all(name.startswith("paperscope-keyword") for name in threads)
+    assert ranking.ranked == expected
+
+
+def test_keyword_threads_are_made_anew_in_a_forked_process(monkeypatch):
+    import paperscope.search as search_module
+
+    first = search_module._legs()
+    assert search_module._legs() is first
+    monkeypatch.setattr(search_module.os, "getpid", lambda: -1)
+    assert search_module._legs() is not first
+
+
 def test_counting_hamming_selection_finds_what_the_heap_finds():
     import faiss
 

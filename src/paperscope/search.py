@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -139,6 +141,17 @@ def _fuse(engine: Engine, pq: ParsedQuery, kw: list[tuple[str, float]], sem: lis
                          weight, "z" if fusion == "zscore" else "minmax")
 
 
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _legs() -> ThreadPoolExecutor:
+    """This process's threads for the keyword leg of hybrid queries (made anew after a fork: threads don't survive one)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperscope-keyword"))
+    return _POOL[1]
+
+
 @dataclass(frozen=True)
 class Ranking:
     """One query ranked once: the ordered candidates, each list's ranks, and the truthful total."""
@@ -164,10 +177,14 @@ def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0, fusion:
     kw = []
     sem: list[tuple[str, float]] = []
     count = 0
-    if mode in ("hybrid", "keyword"):
-        kw, count = engine.keyword.search(pq, max(depth, need) if mode == "keyword" else depth)
-    if mode in ("hybrid", "semantic"):
+    if mode == "keyword":
+        kw, count = engine.keyword.search(pq, max(depth, need))
+    elif mode == "semantic":
         sem = _semantic(engine, pq, depth)
+    else:  # BM25 on another thread while the query is embedded and the vectors searched (both release the GIL)
+        pending = _legs().submit(engine.keyword.search, pq, depth)  # resolved here: the request's generation
+        sem = _semantic(engine, pq, depth)
+        kw, count = pending.result()
     kw_rank = {i: r for r, (i, _) in enumerate(kw, 1)}
     sem_rank = {i: r for r, (i, _) in enumerate(sem, 1)}
     if mode == "keyword":
