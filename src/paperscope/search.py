@@ -145,10 +145,12 @@ _POOL: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def _legs() -> ThreadPoolExecutor:
-    """This process's threads for the keyword leg of hybrid queries (made anew after a fork: threads don't survive one)."""
+    """This process's threads for the keyword leg of hybrid queries (made anew after a fork: threads don't survive one).
+
+    As many as a server has request threads at once, so one request's keyword list never queues behind another's."""
     global _POOL
     if _POOL is None or _POOL[0] != os.getpid():
-        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperscope-keyword"))
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=32, thread_name_prefix="paperscope-keyword"))
     return _POOL[1]
 
 
