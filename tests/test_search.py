@@ -184,7 +184,7 @@ def test_binary_candidates_with_rescoring_match_exact_search(tmp_path):
     assert np.mean(recalls) >= 0.9
 
 
-def test_hybrid_runs_its_keyword_leg_on_a_worker_thread_and_ranks_as_the_two_legs_do(engine, monkeypatch):
+def test_hybrid_runs_its_keyword_leg_on_a_worker_thread_when_alone_and_ranks_as_the_two_legs_do(engine, monkeypatch):
     import threading
 
     import paperscope.search as search_module
@@ -202,8 +202,12 @@ def test_hybrid_runs_its_keyword_leg_on_a_worker_thread_and_ranks_as_the_two_leg
 
     monkeypatch.setattr(type(engine.keyword), "search", recording)
     ranking = search_module.run_query(engine, pq, "hybrid")
-    assert threads and all(name.startswith("paperscope-keyword") for name in threads)
+    assert len(threads) == 1 and threads[0].startswith("paperscope-keyword")
     assert ranking.ranked == expected
+    with search_module._searching():  # another search is running: the cores are busy, no second thread
+        busy = search_module.run_query(engine, pq, "hybrid")
+    assert threads[1] == threading.current_thread().name and busy.ranked == expected
+    assert search_module._BUSY == [0]
 
 
 def test_keyword_threads_are_made_anew_in_a_forked_process(monkeypatch):

