@@ -202,14 +202,12 @@ def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0, fusion:
     elif mode == "semantic":
         sem = _semantic(engine, pq, depth)
     else:
-        with _searching() as alone:
-            if alone:  # BM25 on another thread while the query is embedded and the vectors searched
-                pending = _legs().submit(engine.keyword.search, pq, depth)  # resolved here: the request's generation
-                sem = _semantic(engine, pq, depth)
-                kw, count = pending.result()
-            else:  # other searches keep the cores busy: a second thread would only add hand-offs
-                kw, count = engine.keyword.search(pq, depth)
-                sem = _semantic(engine, pq, depth)
+        with _searching() as alone:  # alone: BM25 on another thread while the query is embedded and the
+            # vectors searched (the index is resolved here, on the request's generation); with other searches
+            # running the cores are busy and a second thread would only add hand-offs
+            pending = _legs().submit(engine.keyword.search, pq, depth) if alone else None
+            sem = _semantic(engine, pq, depth)
+            kw, count = pending.result() if pending else engine.keyword.search(pq, depth)
     kw_rank = {i: r for r, (i, _) in enumerate(kw, 1)}
     sem_rank = {i: r for r, (i, _) in enumerate(sem, 1)}
     if mode == "keyword":
