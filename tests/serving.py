@@ -29,16 +29,24 @@ def serving(home: Path, environ: dict[str, str] | None = None, **settings: str) 
 
     `environ` adds raw environment variables; output goes to a file (a chatty server must never block on a full
     pipe) and is shown when the server fails to start."""
+    with serving_process(home, environ, **settings) as (url, _proc):
+        yield url
+
+
+@contextmanager
+def serving_process(home: Path, environ: dict[str, str] | None = None, *args: str,
+                    **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `serving`, also yielding the server process (its pid, to read its descriptors); `args` go to `serve`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PAPERSCOPE_SIGNUP": "open", "PAPERSCOPE_BASE_URL": url, **(environ or {}),
            **{f"PAPERSCOPE_{k.upper()}": v for k, v in settings.items()}}
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen([sys.executable, "-m", "paperscope", "--data-dir", str(home), "serve",
-                                 "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+                                 "--port", str(port), *args], stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             _wait_until_up(proc, url, log)
-            yield url
+            yield url, proc
         finally:
             proc.terminate()
             try:
@@ -46,6 +54,19 @@ def serving(home: Path, environ: dict[str, str] | None = None, **settings: str) 
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def deleted_db_files(pid: int) -> list[str]:
+    """The SQLite files (database, WAL, shm) a process holds open that were deleted under it."""
+    found = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if ".sqlite3" in target and target.endswith("(deleted)"):
+            found.append(target)
+    return found
 
 
 def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log: IO[bytes]) -> None:

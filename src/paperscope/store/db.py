@@ -24,12 +24,20 @@ def _sha256_hex(value: str | None) -> str | None:
 
 
 def private_file(path: Path) -> None:
-    """Create the data directory (0700) and the database file (0600) before SQLite opens it: no one else reads them."""
+    """Create the data directory (0700) and the database file (0600) before SQLite opens it: no one else reads them.
+
+    The file is only ever opened here to create it (O_EXCL), never when it exists: closing any descriptor of a file
+    drops every POSIX lock the process holds on it, SQLite's included, and another process would then checkpoint
+    and delete the WAL under this process's live connections (sqlite.org, "How To Corrupt", 2.2).
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if path.parent.stat().st_uid == os.getuid():
         os.chmod(path.parent, 0o700)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    os.chmod(path, 0o600)  # WAL and shared-memory files take the database file's mode
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))  # a new file: no connection holds it
+    except FileExistsError:
+        return
+    os.chmod(path, 0o600)  # by name (no descriptor), against the umask; WAL and shm files take this mode
 
 
 class Database:
