@@ -46,6 +46,11 @@ class Generation:
         self.release()
 
 
+def is_name(name: str) -> bool:
+    """Whether `name` is a generation directory's name (`g` and six digits)."""
+    return bool(_NAME.fullmatch(name))
+
+
 def current_name(root: Path) -> str | None:
     """The live generation's name, or None when there is none yet."""
     try:

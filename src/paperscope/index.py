@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import IndexDamagedError, MissingExtraError, StoreError
+from .errors import IndexDamagedError, MissingExtraError
 from .models import Filters, Paper, ParsedQuery
 
 ANALYZER = "paper_en"
@@ -64,9 +64,8 @@ class KeywordIndex:
         self.schema = builder.build()
         try:
             self.index = t.Index(self.schema, path=str(path), reuse=True)
-        except ValueError as exc:
-            raise StoreError(f"the keyword index at {path} cannot be opened ({exc}); "
-                             "rebuild it with `paperscope index --rebuild`") from None
+        except (ValueError, OSError) as exc:
+            raise IndexDamagedError(f"the keyword index at {path} cannot be opened ({exc}); {REBUILD}") from None
         analyzer = (t.TextAnalyzerBuilder(t.Tokenizer.simple()).filter(t.Filter.remove_long(40))
                     .filter(t.Filter.lowercase()).filter(t.Filter.ascii_fold())
                     .filter(t.Filter.stopword("english")).filter(t.Filter.stemmer("english")).build())
@@ -77,6 +76,26 @@ class KeywordIndex:
         self.analyzer = analyzer
         self._stems: dict[str, str] = {}
         self.manifest_path = path / "paperscope.json"
+
+    @classmethod
+    def verify(cls, path: Path) -> None:
+        """Open the index at `path` and read every segment (postings and stored ids), or IndexDamagedError."""
+        if not (path / "meta.json").exists():
+            raise IndexDamagedError(f"the keyword index at {path} has no meta.json; {REBUILD}")
+        index = cls(path)
+        try:
+            searcher = index.index.searcher()
+            n = searcher.num_docs
+            found = searcher.search(index.t.Query.all_query(), limit=max(n, 1))
+            for _score, address in found.hits:
+                searcher.doc(address)
+            keyword_last_seq(path)
+        except IndexDamagedError:
+            raise
+        except BaseException as exc:  # tantivy panics on some damaged files (pyo3's PanicException)
+            if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+                raise
+            raise IndexDamagedError(f"the keyword index at {path} cannot be read ({exc}); {REBUILD}") from None
 
     def manifest(self) -> dict[str, Any]:
         """What the index holds: the last store change it has seen."""
