@@ -1,7 +1,7 @@
 """Benchmark: bulk embedding throughput of the default embedder (int8 ONNX all-MiniLM-L6-v2) on real abstracts.
 
 Usage: python bench/embed_speed.py [--texts 200]
-Embeds the title and abstract of arXiv snapshot records (tests/data/arxiv-snapshot-sample.jsonl, as the store
+Embeds the title and abstract of arXiv snapshot records (../shared/data/arxiv-snapshot-sample.jsonl, as the store
 holds them: LaTeX converted) with 1 and 2 threads, and reports abstracts/s and mean wordpieces.
 Writes bench/results/embed_speed.json.
 """
@@ -30,7 +30,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(Path(tmp), environ={})
         store = Store(settings.db_path)
-        ingest(store, settings, "snapshot", SourceOptions(path=ROOT / "tests" / "data" / "arxiv-snapshot-sample.jsonl"))
+        ingest(store, settings, "snapshot", SourceOptions(path=ROOT.parent / "shared" / "data" / "arxiv-snapshot-sample.jsonl"))
         texts = [paper_text(p.title, p.abstract) for p in store.iter_papers()][:args.texts]
         store.close()
     out: dict[str, object] = {"texts": len(texts)}

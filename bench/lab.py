@@ -75,7 +75,7 @@ def main() -> None:
                                               "lab_submissions_per_day": 10_000}, environ={})
     store = Store(settings.db_path)
     embedder = load_query_embedder("default", 1)
-    ingest(store, settings, "snapshot", SourceOptions(path=ROOT / "tests" / "data" / "arxiv-snapshot-sample.jsonl"))
+    ingest(store, settings, "snapshot", SourceOptions(path=ROOT.parent / "shared" / "data" / "arxiv-snapshot-sample.jsonl"))
     embed_papers(store, embedder)
     update_indexes(store, settings, embedder.name, embedder.dim)
     engine = open_engine(store, settings, embedder)

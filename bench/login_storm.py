@@ -25,7 +25,7 @@ import numpy as np
 import requests
 
 ROOT = Path(__file__).resolve().parent
-DATA = ROOT.parent / "tests" / "data"
+SHARED = ROOT.parent.parent / "shared" / "data"  # third-party data, beside the project
 PASSWORD = "correct horse battery"
 WORDS = ["retrieval", "binary", "embeddings", "quark", "gluon", "collider", "neural", "network", "graph", "sparse", "attention", "transformer", "quantum", "field", "lattice", "spectra", "galaxy", "dark", "matter", "protein", "diffusion", "optimisation", "gradient", "bayesian"]
 
@@ -37,7 +37,7 @@ def cli(home: Path, *args: str) -> None:
 
 def build(home: Path, accounts: int) -> None:
     if not (home / "paperscope.sqlite3").exists():
-        cli(home, "ingest", "snapshot", str(DATA / "arxiv-snapshot-sample.jsonl"))
+        cli(home, "ingest", "snapshot", str(SHARED / "arxiv-snapshot-sample.jsonl"))
         cli(home, "update")
     for i in range(accounts):
         try:

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from derived import cached_vectors, stored_texts
 from fakes import XSS_TITLE, HashingEmbedder
 from paperscope.config import Settings, load_settings
 from paperscope.sample_vectors import load_sample_vectors
 from paperscope.store import Store
 from pg_schema import new_pg_schema
-from recorded import DATA, RecordedServer
+from recorded import RecordedServer, shared
 from serving import serving
 
 # Test workers share two cores: a bulk embedding that also took two threads would fight the other workers.
@@ -65,7 +66,7 @@ def snapshot_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     settings = load_settings(home, environ={})
     store = Store(settings.db_path)
     try:
-        ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+        ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
         embedder = HashingEmbedder()
         embed_papers(store, embedder)
         update_indexes(store, settings, embedder.name, embedder.dim)
@@ -217,17 +218,17 @@ def _build_served_home(home: Path) -> None:
          "authors": ["Alan Turing"], "categories": "cs.IR", "upvotes": 7},
     ]) + "\n")
     run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
-    subprocess.run(run + ["ingest", "snapshot", str(DATA / "arxiv-snapshot-sample.jsonl")], check=True, capture_output=True)
-    subprocess.run(run + ["ingest", "file", str(extra)], check=True, capture_output=True)
-    # the snapshot records' vectors come shipped (tools/build_test_vectors.py, checked in test_embed_onnx.py);
-    # `update` embeds the three records above with the real model
+    subprocess.run(run + ["ingest", "snapshot", str(shared("arxiv-snapshot-sample.jsonl"))], check=True,
+                   capture_output=True)
+    # the snapshot records' vectors by the real model come from the test cache (tests/derived.py: built once per
+    # distinct texts and model); `update` embeds the three records below with the real model
     settings = load_settings(home, environ={})
     store = Store(settings.db_path)
     try:
-        assert load_sample_vectors(store, settings, DATA / "arxiv-snapshot-sample.vectors.npy",
-                                   DATA / "arxiv-snapshot-sample.vectors.json") == 200
+        assert load_sample_vectors(store, settings, *cached_vectors("snapshot", stored_texts(store))) == 200
     finally:
         store.close()
+    subprocess.run(run + ["ingest", "file", str(extra)], check=True, capture_output=True)
     done = subprocess.run(run + ["update"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

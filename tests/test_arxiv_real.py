@@ -1,4 +1,4 @@
-"""The three arXiv sources against responses arXiv really sent (tests/data/real, see PROVENANCE.md).
+"""The three arXiv sources against responses arXiv really sent (../shared/data/real-arxiv, see its PROVENANCE.md).
 
 Each body is served by the loopback RecordedServer to the real source code through the
 `arxiv_oai_url` / `arxiv_api_url` settings. Cases no recording exists for (a repeated resumption token, a deleted
@@ -19,14 +19,13 @@ from paperscope.cli import main
 from paperscope.errors import SourceError
 from paperscope.pipeline import SourceOptions, ingest
 from paperscope.sources._authors import parse_byline
+from recorded import shared
 
-REAL = Path(__file__).parent / "data" / "real"
-SNAPSHOT = Path(__file__).parent / "data" / "arxiv-snapshot-sample.jsonl"
 WINDOW = SourceOptions(prefix="arXivRaw", since="2014-10-01", until="2015-01-06")
 
 
 def _real(name: str) -> bytes:
-    return (REAL / name).read_bytes()
+    return shared("real-arxiv", name).read_bytes()
 
 
 def _serve_real_harvest(server) -> None:
@@ -157,12 +156,11 @@ def test_cli_bad_argument_prints_one_error_line_and_no_traceback(server, tmp_pat
     assert "illegal argument 'identifier'" in line and "badArgument" in line
 
 
-STUB_REPEATING_TOKEN = _real("oai_arxivraw_listrecords_page1.xml")  # a real page whose token we serve forever
 
 
 def test_stub_repeated_resumption_token_stops_with_an_error(server, settings, store):
     # answers every request, including the token's, with itself (a bounded number of times, so a loop fails)
-    server.add("/oai", STUB_REPEATING_TOKEN, times=5)
+    server.add("/oai", _real("oai_arxivraw_listrecords_page1.xml"), times=5)  # a real page whose token we serve forever
     with pytest.raises(SourceError, match="resumption token '726959|1001' a second time"):
         ingest(store, settings, "arxiv-oai", WINDOW)
     assert len(server.log) == 2
@@ -268,7 +266,7 @@ def test_real_api_entries_keep_doi_and_latest_version(server, settings, store):
 # --- the snapshot: a file still being written, bad bytes -------------------------------------------
 
 def test_snapshot_cut_mid_line_then_completed_ends_with_all_200(settings, store, tmp_path):
-    full = SNAPSHOT.read_bytes()
+    full = shared("arxiv-snapshot-sample.jsonl").read_bytes()
     last_line = full.rstrip(b"\n").rfind(b"\n") + 1
     growing = tmp_path / "snap.jsonl"
     growing.write_bytes(full[: last_line + 150])  # the download has not finished the 200th record yet
@@ -283,12 +281,12 @@ def test_snapshot_cut_mid_line_then_completed_ends_with_all_200(settings, store,
 
 def test_snapshot_last_line_without_newline_but_whole_is_read(settings, store, tmp_path):
     f = tmp_path / "snap.jsonl"
-    f.write_bytes(SNAPSHOT.read_bytes().rstrip(b"\n"))
+    f.write_bytes(shared("arxiv-snapshot-sample.jsonl").read_bytes().rstrip(b"\n"))
     assert ingest(store, settings, "snapshot", SourceOptions(path=f)).added == 200
 
 
 def test_snapshot_names_invalid_utf8_and_never_says_at_at(settings, store, tmp_path):
-    lines = SNAPSHOT.read_bytes().splitlines(keepends=True)
+    lines = shared("arxiv-snapshot-sample.jsonl").read_bytes().splitlines(keepends=True)
     f = tmp_path / "snap.jsonl"
     f.write_bytes(lines[0] + b'\xff\xfe{"id": "0704.9998"}\n' + lines[1] + b'{"id": "0704.9997", "title": "a\x01b"}\n')
     report = ingest(store, settings, "snapshot", SourceOptions(path=f))
@@ -301,7 +299,7 @@ def test_snapshot_names_invalid_utf8_and_never_says_at_at(settings, store, tmp_p
 # --- arXiv bylines (real strings from the snapshot sample) -----------------------------------------
 
 def test_real_bylines_match_kaggles_names_and_keep_affiliations_apart():
-    for line in SNAPSHOT.read_text().splitlines():
+    for line in shared("arxiv-snapshot-sample.jsonl").read_text().splitlines():
         rec = json.loads(line)
         parsed = parse_byline(rec["authors"])
         assert len(parsed) == len(rec["authors_parsed"]), rec["id"]
@@ -311,7 +309,7 @@ def test_real_bylines_match_kaggles_names_and_keep_affiliations_apart():
 
 
 def test_real_numbered_and_bare_legends():
-    recs = {json.loads(x)["id"]: json.loads(x) for x in SNAPSHOT.read_text().splitlines()}
+    recs = {json.loads(x)["id"]: json.loads(x) for x in shared("arxiv-snapshot-sample.jsonl").read_text().splitlines()}
     assert parse_byline(recs["0704.0025"]["authors"]) == [
         ("A. S. Mishchenko",
          ("CREST, Japan Science and Technology Agency", "Russian Research Centre ``Kurchatov Institute''")),
@@ -324,7 +322,7 @@ def test_real_numbered_and_bare_legends():
 
 
 def test_snapshot_keeps_byline_affiliations(settings, store):
-    ingest(store, settings, "snapshot", SourceOptions(path=SNAPSHOT))
+    ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     p = store.get_paper("0704.0025")
     assert p.authors[1].affiliations == ("CREST, Japan Science and Technology Agency", "The University of Tokyo")
     assert store.get_paper("0704.0033").links["doi2"] == "https://doi.org/10.1364/josaa.32.002407"
@@ -336,7 +334,7 @@ def test_withdrawn_paper_leaves_search_similar_and_recommendations(settings, sto
     from paperscope.recommend import recommend
     from paperscope.search import open_engine, search, similar
 
-    ingest(store, settings, "snapshot", SourceOptions(path=SNAPSHOT))
+    ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     embed_papers(store, fake_embedder)
     update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
     engine = open_engine(store, settings, fake_embedder)

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from paperscope.cli import main
 from paperscope.config import load_settings
 from paperscope.errors import ConfigError
+from recorded import shared
 
 DATA = Path(__file__).parent / "data"
 
@@ -20,7 +21,7 @@ def run(home: Path, *args: str):
 
 
 def test_ingest_show_and_stats_as_json(tmp_path):
-    r = run(tmp_path, "ingest", "snapshot", str(DATA / "arxiv-snapshot-sample.jsonl"), "--json")
+    r = run(tmp_path, "ingest", "snapshot", str(shared("arxiv-snapshot-sample.jsonl")), "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["added"] == 200
     shown = json.loads(run(tmp_path, "show", "https://arxiv.org/abs/0704.0002v2", "--json").stdout)
@@ -31,7 +32,7 @@ def test_ingest_show_and_stats_as_json(tmp_path):
 
 
 def test_show_text_lists_versions_and_links(tmp_path):
-    run(tmp_path, "ingest", "snapshot", str(DATA / "arxiv-snapshot-sample.jsonl"))
+    run(tmp_path, "ingest", "snapshot", str(shared("arxiv-snapshot-sample.jsonl")))
     out = run(tmp_path, "show", "0704.0001").stdout
     assert "versions: v1 (2007-04-02), v2 (2007-07-24)" in out and "pdf: https://arxiv.org/pdf/0704.0001" in out
 

@@ -1,4 +1,5 @@
-"""The default embedder is the int8 ONNX model: same vectors as the torch model, and as the shipped sample's."""
+"""The default embedder is the int8 ONNX model: same vectors as the torch model, as the shipped sample's, and as the
+test cache's (tests/derived.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from derived import cached_vectors, scifact_slice
 from paperscope.config import load_settings
 from paperscope.embed import OnnxMiniLMEmbedder
 from paperscope.pipeline import SAMPLE, SourceOptions, ingest
 from paperscope.sample_vectors import MANIFEST, VECTORS, read_vectors
 from paperscope.store import Store
 from paperscope.text import paper_text, text_hash
+from recorded import shared
 
-DATA = Path(__file__).parent / "data"
-# every collection that ships vectors: (source kind, options, matrix, manifest)
+# every collection whose vectors tests load instead of embedding: (source kind, options, where its vectors are);
+# the bundled sample's ship with the package, the others are built into the test cache from the shared data
 SHIPPED = {
-    "bundled sample": ("sample", SourceOptions(), VECTORS, MANIFEST),
-    "scifact slice": ("file", SourceOptions(path=DATA / "scifact-slice" / "corpus.jsonl"),
-                      DATA / "scifact-slice" / "vectors.npy", DATA / "scifact-slice" / "vectors.json"),
-    "snapshot sample": ("snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"),
-                        DATA / "arxiv-snapshot-sample.vectors.npy", DATA / "arxiv-snapshot-sample.vectors.json"),
+    "bundled sample": ("sample", lambda: SourceOptions(), lambda texts: (VECTORS, MANIFEST)),
+    "scifact slice": ("file", lambda: SourceOptions(path=scifact_slice() / "corpus.jsonl"),
+                      lambda texts: cached_vectors("scifact-slice", texts)),
+    "snapshot sample": ("snapshot", lambda: SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")),
+                        lambda texts: cached_vectors("snapshot", texts)),
 }
 
 
@@ -44,15 +47,15 @@ def sample_texts(tmp_path_factory):
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_vectors_are_what_the_default_embedder_makes(name, tmp_path):
-    kind, options, vectors, manifest = SHIPPED[name]
-    texts = _stored_texts(tmp_path, kind, options)
-    meta, matrix = read_vectors(vectors, manifest)
+    kind, options, where = SHIPPED[name]
+    texts = _stored_texts(tmp_path, kind, options())
+    meta, matrix = read_vectors(*where(texts))
     assert (meta["model"], meta["dim"], meta["count"]) == ("all-MiniLM-L6-v2", 384, len(texts))
     assert all(text_hash(texts[i]) == h for i, h in zip(meta["ids"], meta["text_hashes"], strict=True))
     picked = sorted(set(np.linspace(0, meta["count"] - 1, 20).astype(int)))
     fresh = OnnxMiniLMEmbedder(1).embed([texts[meta["ids"][i]] for i in picked])
     cosines = (fresh * matrix[picked].astype(np.float32)).sum(axis=1)
-    assert cosines.min() >= 0.999, "re-run tools/build_test_vectors.py (or tools/build_sample.py)"
+    assert cosines.min() >= 0.999, "re-run tools/build_sample.py (or empty the test cache)"
 
 
 def test_a_vector_does_not_depend_on_its_batch_mates():

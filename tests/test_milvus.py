@@ -15,6 +15,7 @@ from paperscope.config import load_settings
 from paperscope.errors import MissingExtraError, StoreError
 from paperscope.milvus_index import MilvusVectorIndex, resolve_uri
 from paperscope.models import Filters, Paper
+from recorded import shared
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -201,8 +202,7 @@ def test_postgres_with_milvus_update_copies_vectors_and_search_agrees_with_pgvec
     on_milvus = dataclasses.replace(pg, vector_backend="milvus", milvus_uri=str(tmp_path / "milvus.db"))
     store = open_store(on_milvus)
     try:
-        ingest(store, on_milvus, "snapshot", SourceOptions(path=Path(__file__).parent / "data" /
-                                                           "arxiv-snapshot-sample.jsonl"))
+        ingest(store, on_milvus, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
         embedded = embed_papers(store, fake_embedder)
         name, dim = fake_embedder.name, fake_embedder.dim
         assert update_indexes(store, on_milvus, name, dim)["vectors"] == embedded > 0

@@ -18,14 +18,14 @@ from paperscope.logs import JsonFormatter
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
 from paperscope.search import open_engine
 from paperscope.web.app import create_app
+from recorded import shared
 
-DATA = Path(__file__).parent / "data"
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
 @pytest.fixture
 def client(settings, store, fake_embedder):
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     embed_papers(store, fake_embedder)
     update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
     with TestClient(create_app(settings, open_engine(store, settings, fake_embedder))) as c:
@@ -57,7 +57,7 @@ def test_healthz_and_readyz_answer_when_everything_is_reachable(client):
 def test_readyz_and_metrics_on_postgres(backend, backend_settings, backend_store, fake_embedder):
     """The same probes and gauges when the store, keyword mirror and pgvector live in PostgreSQL."""
     store = backend_store
-    ingest(store, backend_settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    ingest(store, backend_settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     embed_papers(store, fake_embedder)
     update_indexes(store, backend_settings, fake_embedder.name, fake_embedder.dim)
     user = store.users.create("ops@example.org", None)

@@ -21,6 +21,7 @@ from paperscope.search import open_engine, search
 from paperscope.store import Store
 from paperscope.store_pg import PgStore
 from paperscope.store_pg.migrate import migrate
+from recorded import shared
 from serving import free_port
 
 DATA = Path(__file__).parent / "data"
@@ -29,7 +30,7 @@ QUERIES = ["quark gluon", "diphoton production cross sections", "graph colouring
 
 
 def _fill(store, settings, embedder) -> None:
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     embed_papers(store, embedder)
     update_indexes(store, settings, embedder.name, embedder.dim)
 
@@ -417,7 +418,7 @@ def test_the_labs_daily_list_on_postgres_answers_like_the_embedded_store(setting
     """Submissions, upvotes, comments, follows and names: the same calls give the same answers on both."""
     pg = PgStore(pg_url)
     for s in (store, pg):
-        ingest(s, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+        ingest(s, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     embedded, server = _lab_scenario(store), _lab_scenario(pg)
     assert server == embedded
     pg.close()
@@ -430,7 +431,7 @@ def test_lab_limits_hold_under_concurrent_writes_on_postgres(settings, pg_url):
     from paperscope.errors import LimitError
 
     pg = PgStore(pg_url)
-    ingest(pg, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    ingest(pg, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     ada = pg.users.create("ada@example.org", None).id
     ids = [p.id for p in pg.iter_papers()][:8]
 
@@ -455,7 +456,7 @@ def test_lab_limits_hold_under_concurrent_writes_on_postgres(settings, pg_url):
 
 
 def test_migrate_copies_the_labs_tables(settings, store, pg_url):
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     lab = store.community
     ada = store.users.create("ada@example.org", None).id
     lab.set_display_name(ada, "Ada")

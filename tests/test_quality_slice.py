@@ -1,10 +1,10 @@
 """Ranking quality cannot silently regress: `eval` on a fixed SciFact slice with the real model.
 
-The slice (tests/data/scifact-slice/, cut by bench/make_scifact_slice.py from BEIR SciFact test: 50 claims,
-243 abstracts including each claim's top BM25 hard negatives) comes with its vectors, made by the default model
-(tools/build_test_vectors.py); a spread of them is checked against the live model in test_embed_onnx.py, and the claims are
-embedded by it. Hybrid nDCG@10 may not fall more than 0.01 below the figure recorded in expected.json; re-record
-it (with the reason in the commit) only when a change is meant to move it.
+The slice (50 claims, 243 abstracts including each claim's top BM25 hard negatives) is cut from BEIR SciFact test
+in ../shared/data at test time, and its abstracts are embedded by the default model, both into the test cache
+outside git (tests/derived.py: built once, reused while the shared files, the texts and the model are unchanged);
+the claims are embedded by the live model. Hybrid nDCG@10 may not fall more than 0.01 below the figure recorded in
+data/scifact-slice-expected.json; re-record it (with the reason in the commit) only when a change is meant to move it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from derived import cached_vectors, scifact_slice, stored_texts
 from paperscope.config import load_settings
 from paperscope.embed import OnnxMiniLMEmbedder
 from paperscope.evaluate import evaluate
@@ -22,24 +23,25 @@ from paperscope.sample_vectors import load_sample_vectors
 from paperscope.search import open_engine
 from paperscope.store import Store
 
-SLICE = Path(__file__).parent / "data" / "scifact-slice"
+EXPECTED = Path(__file__).parent / "data" / "scifact-slice-expected.json"
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     settings = load_settings(tmp_path_factory.mktemp("slice"), environ={})
     store = Store(settings.db_path)
-    ingest(store, settings, "file", SourceOptions(path=SLICE / "corpus.jsonl"))
-    assert load_sample_vectors(store, settings, SLICE / "vectors.npy", SLICE / "vectors.json") == 243
+    cut = scifact_slice()
+    ingest(store, settings, "file", SourceOptions(path=cut / "corpus.jsonl"))
+    assert load_sample_vectors(store, settings, *cached_vectors("scifact-slice", stored_texts(store))) == 243
     embedder = OnnxMiniLMEmbedder(threads=1)
     assert embed_papers(store, embedder) == 0
     update_indexes(store, settings, embedder.name, embedder.dim)
-    yield evaluate(open_engine(store, settings, embedder), SLICE, "test")
+    yield evaluate(open_engine(store, settings, embedder), cut, "test")
     store.close()
 
 
 def test_hybrid_ndcg_holds_on_the_scifact_slice(result):
-    expected = json.loads((SLICE / "expected.json").read_text())
+    expected = json.loads(EXPECTED.read_text())
     assert result["queries"] == 50
     hybrid = result["modes"]["hybrid"]["ndcg@10"]
     assert hybrid >= expected["hybrid_ndcg@10"] - 0.01, result["modes"]

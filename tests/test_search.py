@@ -16,6 +16,7 @@ from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_inde
 from paperscope.search import open_engine, search, similar
 from paperscope.text import highlight, parse_query, words_starting_with
 from pg_schema import new_pg_schema
+from recorded import shared
 
 DATA = Path(__file__).parent / "data"
 
@@ -39,7 +40,7 @@ def store(backend_store):
 
 def _built_engine(settings, store, embedder):
     """The snapshot sample and papers.csv ingested, embedded by the hashing embedder and indexed."""
-    ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     ingest(store, settings, "file", SourceOptions(path=DATA / "papers.csv"))
     embed_papers(store, embedder)
     update_indexes(store, settings, embedder.name, embedder.dim)

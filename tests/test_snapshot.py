@@ -13,14 +13,14 @@ from pathlib import Path
 
 from paperscope.pipeline import SourceOptions, ingest
 from paperscope.store import Store
+from recorded import shared
 
-DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 from synth import write_snapshot  # noqa: E402
 
 
 def test_real_snapshot_records_keep_their_fields(settings, store):
-    report = ingest(store, settings, "snapshot", SourceOptions(path=DATA / "arxiv-snapshot-sample.jsonl"))
+    report = ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     assert (report.added, len(report.problems)) == (200, 0)
     p = store.get_paper("0704.0001")
     assert p.title == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
@@ -32,7 +32,7 @@ def test_real_snapshot_records_keep_their_fields(settings, store):
 
 
 def test_broken_lines_name_line_and_reason_and_keep_the_rest(tmp_path, settings, store):
-    lines = (DATA / "arxiv-snapshot-sample.jsonl").read_text().splitlines()
+    lines = (shared("arxiv-snapshot-sample.jsonl")).read_text().splitlines()
     bad = lines[:3] + ['{"id": "0704.9999", "title": "cut off'] + lines[3:5] + ['{"id": null, "title": "x"}'] + lines[5:6]
     f = tmp_path / "snap.jsonl"
     f.write_text("\n".join(bad) + "\n")

@@ -9,8 +9,7 @@ from click.testing import CliRunner
 
 from paperscope.cli import main
 from paperscope.store import Store
-
-DATA = Path(__file__).parent / "data"
+from recorded import shared
 
 
 def run(home: Path, *args: str, env: dict[str, str] | None = None):
@@ -40,7 +39,7 @@ def test_update_harvests_exactly_the_categories_asked_for_then_is_a_no_op(tmp_pa
 
 
 def test_category_filter_on_the_snapshot_matches_whole_archives(tmp_path):
-    r = run(tmp_path, "ingest", "snapshot", str(DATA / "arxiv-snapshot-sample.jsonl"), "--category", "hep-th,physics",
+    r = run(tmp_path, "ingest", "snapshot", str(shared("arxiv-snapshot-sample.jsonl")), "--category", "hep-th,physics",
             "--json")
     assert r.exit_code == 0, r.output
     store = Store(tmp_path / "paperscope.sqlite3")

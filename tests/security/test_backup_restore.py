@@ -16,13 +16,13 @@ from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_inde
 from paperscope.search import open_engine, search
 from paperscope.store import Store
 from paperscope.store.schema import MIGRATIONS
+from recorded import shared
 
 DATA = Path(__file__).parent / "data"
-SNAPSHOT = Path(__file__).parents[1] / "data" / "arxiv-snapshot-sample.jsonl"
 
 
 def test_backup_then_restore_brings_back_papers_and_index(settings, store, fake_embedder, tmp_path):
-    ingest(store, settings, "snapshot", SourceOptions(path=SNAPSHOT))
+    ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     embed_papers(store, fake_embedder)
     update_indexes(store, settings, fake_embedder.name, fake_embedder.dim)
     reader = open_engine(store, settings, fake_embedder)  # a live reader holds the generation meanwhile

@@ -18,9 +18,9 @@ from paperscope.live import LiveEngine
 from paperscope.pipeline import SourceOptions, embed_papers, ingest, update_indexes
 from paperscope.search import open_engine, search
 from paperscope.web.app import create_app
+from recorded import shared
 
 DATA = Path(__file__).parent / "data"
-SNAPSHOT = Path(__file__).parents[1] / "data" / "arxiv-snapshot-sample.jsonl"
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def emb(fake_embedder):
 
 
 def build(settings, store, emb):
-    ingest(store, settings, "snapshot", SourceOptions(path=SNAPSHOT))
+    ingest(store, settings, "snapshot", SourceOptions(path=shared("arxiv-snapshot-sample.jsonl")))
     embed_papers(store, emb)
     return update_indexes(store, settings, emb.name, emb.dim)
 
