@@ -104,7 +104,16 @@ class KeywordIndex:
         return {"last_seq": 0}
 
     def upsert(self, papers: Sequence[Paper], last_seq: int) -> None:
-        """Replace or add these papers and record how far through the store's changes the index is."""
+        """Replace or add these papers and record how far through the store's changes the index is.
+
+        tantivy reports a failed write (a full disk) as ValueError: it becomes the OSError every index write
+        raises, so `update` says what to do instead of "unexpected ValueError"."""
+        try:
+            self._upsert(papers, last_seq)
+        except ValueError as exc:
+            raise OSError(f"the keyword index could not be written: {exc}") from None
+
+    def _upsert(self, papers: Sequence[Paper], last_seq: int) -> None:
         writer = self.index.writer(heap_size=256_000_000, num_threads=1)
         for p in papers:
             writer.delete_documents_by_term("id", p.id)

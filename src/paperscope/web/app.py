@@ -32,6 +32,7 @@ from ..errors import (
 from ..live import LiveEngine
 from ..schedule import parse_schedule
 from ..search import Engine, open_engine
+from .common import redact
 
 HERE = Path(__file__).parent
 log = logging.getLogger("paperscope.web")
@@ -157,7 +158,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         if status == 500:
             log.error("request failed: %s", exc)
         extra = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitError) else None
-        return respond(request, status, str(exc), exc.code, extra)
+        return respond(request, status, redact(str(exc), settings.home), exc.code, extra)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Any:

@@ -5,12 +5,15 @@ Routers import this module and the services, never each other; `app` mounts them
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from ..errors import IndexDamagedError
 from ..models import Paper
 from ..search import MODES
 from .session import LazyToken, current_user
@@ -53,15 +56,40 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
 
 
 def instance_stats(request: Request) -> dict[str, Any]:
-    """Counts, models and index sizes for the about page and `/api/stats`."""
+    """Counts, models and index sizes for the about page and `/api/stats` (no paths of the server's disk)."""
     engine = request.app.state.engine
     data = locked(request, engine.store.stats)
     data.pop("database", None)
+    data["last_successful_ingest"] = {public_source(k): v for k, v in data["last_successful_ingest"].items()}
+    data["papers_by_source"] = {public_source(k): v for k, v in data["papers_by_source"].items()}
     data["models"] = [{"name": n, "dim": d, "vectors": c} for n, d, c in locked(request, engine.store.models)]
-    data["index_bytes"] = {"keyword": engine.keyword.size_bytes(), "vectors": engine.vectors.size_bytes()}
-    data["indexed_vectors"] = len(engine.vectors)
+    try:
+        data["index_bytes"] = {"keyword": engine.keyword.size_bytes(), "vectors": engine.vectors.size_bytes()}
+        data["indexed_vectors"] = len(engine.vectors)
+        data["index_damaged"] = None
+    except IndexDamagedError as exc:  # the catalogue still answers; search says what to run
+        data["index_bytes"], data["indexed_vectors"] = None, None
+        data["index_damaged"] = redact(str(exc), request.app.state.settings.home)
     data["modes"] = list(MODES)
     return data
+
+
+_PATH = re.compile(r"(?<![\w:/>.~-])/[^\s'\"`()]+")
+
+
+def public_source(key: str) -> str:
+    """An ingest run's source key as anyone may see it: a file's name without its directory."""
+    kind, sep, rest = key.partition(":")
+    return f"{kind}:{Path(rest).name}" if sep and rest.startswith("/") else key
+
+
+def redact(message: str, home: Path) -> str:
+    """A message without paths of the server's disk (the CLI and the log keep them): the data directory by that
+    name, any other absolute path by its last part."""
+    for root in {str(home.resolve()), str(home.absolute()), str(home)}:
+        if root not in (".", ""):
+            message = message.replace(root, "<data dir>")
+    return _PATH.sub(lambda m: "…/" + Path(m.group(0)).name, message)
 
 
 def signup_mode(request: Request) -> str:

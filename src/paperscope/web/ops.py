@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ..metrics import Metrics, gauge_lines
-from .common import locked
+from .common import locked, public_source, redact
 
 router = APIRouter(include_in_schema=False)
 access = logging.getLogger("paperscope.access")
@@ -25,11 +25,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _check(fn: Callable[[], Any]) -> dict[str, Any]:
+def _check(request: Request, fn: Callable[[], Any]) -> dict[str, Any]:
     try:
         return {"ok": True, "detail": fn()}
     except Exception as exc:  # a readiness probe reports any failure instead of raising it
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        return {"ok": False, "error": f"{type(exc).__name__}: {redact(str(exc), request.app.state.settings.home)}"}
 
 
 @router.get("/readyz")
@@ -37,10 +37,10 @@ def readyz(request: Request) -> JSONResponse:
     """The database and both indexes answer (a readiness probe: route no traffic here until 200)."""
     engine = request.app.state.engine
     checks = {
-        "database": _check(lambda: {"changes": locked(request, engine.store.max_seq)}),
-        "keyword_index": _check(lambda: {"documents": int(locked(request,
+        "database": _check(request, lambda: {"changes": locked(request, engine.store.max_seq)}),
+        "keyword_index": _check(request, lambda: {"documents": int(locked(request,
                                                                   lambda: engine.keyword.index.searcher().num_docs))}),
-        "vector_index": _check(lambda: {"vectors": locked(request, len, engine.vectors),
+        "vector_index": _check(request, lambda: {"vectors": locked(request, len, engine.vectors),
                                         "backend": type(engine.vectors).__name__}),
     }
     ready = all(c["ok"] for c in checks.values())
@@ -60,7 +60,7 @@ def _catalogue_gauges(request: Request) -> list[str]:
     got = locked(request, read)
     now = datetime.now(UTC)
     lag: dict[tuple[tuple[str, str], ...], float] = {
-        (("source", str(src)),): max(0.0, (now - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds())
+        (("source", public_source(str(src))),): max(0.0, (now - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds())
         for src, at in got["runs"].items() if at}
     generation: dict[tuple[tuple[str, str], ...], float] = {(("index", "keyword"),): float(got["keyword"]),
                                                             (("index", "vectors"),): float(got["vectors"])}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ..cite import to_bibtex
-from ..errors import NotFoundError, UsageError
+from ..errors import IndexDamagedError, NotFoundError, UsageError
 from ..rank import TRENDING_FORMULA
 from ..search import MODES, search, similar
 from ..trending import trending
@@ -85,6 +85,8 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
         hits = locked(request, similar, engine, [paper.id], k=6)
     except NotFoundError:
         hits = []
+    except IndexDamagedError:  # the paper itself is in the store: show it, without its neighbours
+        hits, note = [], "Similar papers are unavailable until the operator rebuilds the index."
     from .session import current_user
 
     user = current_user(request)
