@@ -85,8 +85,8 @@ def main() -> None:
                 time.sleep(0.5)
         for _ in range(20):  # every worker loads its model and maps its index
             requests.get(url, params={"q": "warm up again"}, timeout=60)
-        sample_words = " ".join(json.loads(line)["paper"]["title"] for line in
-                                (ROOT.parent / "src/paperscope/sample/hf-daily-sample.jsonl").open()).lower().split()
+        sample_words = " ".join(json.loads(line)["title"] for line in
+                                (ROOT.parent / "src/paperscope/sample/listing-papers.jsonl").open()).lower().split()
         vocab = [w for w in sample_words + " ".join(TOPICS.values()).split() if w.isalpha() and len(w) > 3]
         latencies: list[float] = []
         errors: list[str] = []

@@ -1,5 +1,7 @@
-"""The demo instance in Debian's headless Chromium: authors and upvotes on the daily page, offline API docs,
-phone and desktop widths. Screenshots of the home, daily and paper pages go to docs/screenshots/."""
+"""The demo instance in Debian's headless Chromium: `paperscope demo` on the latest week of real Hugging Face daily
+papers (a loopback stand-in of /api/daily_papers serving ../shared/data/hf-daily-papers.jsonl); authors and upvotes
+on the daily page, offline API docs, phone and desktop widths. Screenshots of the home, daily and paper pages go to
+docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -9,18 +11,23 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from serving import serving
+from demoing import running_demo
+from recorded import RecordedServer, hf_daily_stand_in
 from test_browser import CHROMIUM, FLAGS
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def demo_url(new_sample_home) -> Iterator[str]:
-    """`ingest sample`, `update` and `serve` as a new user runs them, on a free loopback port."""
-    home = new_sample_home()
-    with serving(home) as url:
-        yield url
+def demo_url(tmp_path_factory) -> Iterator[str]:
+    """`paperscope demo` as a new user runs it, Hugging Face being the stand-in, on a free loopback port."""
+    hf = RecordedServer()
+    hf_daily_stand_in(hf)
+    try:
+        with running_demo(tmp_path_factory.mktemp("demo") / "home", hf.url) as demo:
+            yield demo.url
+    finally:
+        hf.close()
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +77,11 @@ def test_daily_page_shows_authors_upvotes_and_walks_days(browser, demo_url):
     page.click("#prev-day")
     page.wait_for_url("**date=2026-08-20")
     assert "20 August 2026" in page.inner_text("h1") and page.locator("#next-day").count() == 1
-    page.goto(demo_url + "/?date=2026-08-17")
-    assert page.locator("#prev-day").inner_text().startswith("← 2026-08-14")  # the weekend has no papers
+    page.goto(demo_url + "/?date=2026-08-17")  # the week's first listing day: Saturday and Sunday had none
+    assert page.locator("#prev-day").count() == 0 and page.locator("#next-day").inner_text().startswith("2026-08-18")
+    page.click("#next-day")
+    page.wait_for_url("**date=2026-08-18")
+    assert page.locator("#prev-day").inner_text().startswith("← 2026-08-17")
     page.screenshot(path=str(SCREENSHOTS / "daily.png"))
     assert page.blocked == []  # the pages themselves need no other host
     page.close()

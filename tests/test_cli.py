@@ -49,10 +49,31 @@ def test_ingest_problems_are_listed_on_stderr(tmp_path):
     assert "2 added" in r.stdout and "papers.csv:row 3: no title" in r.stderr
 
 
-def test_demo_ingests_the_bundled_sample(tmp_path):
-    r = run(tmp_path, "demo", "--no-serve")
-    assert r.exit_code == 0 and "440 added" in r.stdout and "440 papers" in r.stdout
+def test_demo_without_hugging_face_says_so_in_one_line_and_serves_the_offline_sample(tmp_path):
+    r = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "demo", "--no-serve"], catch_exceptions=False,
+                           env={"PAPERSCOPE_HF_API_URL": "http://127.0.0.1:9"})  # port 9 refuses connections
+    assert r.exit_code == 0, r.output
+    said = [line for line in r.output.splitlines() if "Hugging Face" in line and "offline sample" in line]
+    assert len(said) == 1 and "did not answer within 5 s (" in said[0] and "Connection refused" in said[0]
+    assert "sample: 564 added" in r.stdout and "564 papers" in r.stdout
     assert "embedded 0 paper(s)" in r.stdout  # the sample's vectors ship with it
+    assert "KVQuant" in r.stdout  # the first search answers from the sample
+
+
+def test_demo_gives_up_on_a_hugging_face_that_does_not_answer_within_the_wait(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        started = time.monotonic()
+        r = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "demo", "--no-serve", "--wait", "1"],
+                               catch_exceptions=False,
+                               env={"PAPERSCOPE_HF_API_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"})
+    assert r.exit_code == 0, r.output
+    assert "did not answer within 1 s (timed out)" in r.stdout and "sample: 564 added" in r.stdout
+    assert time.monotonic() - started < 30
 
 
 def test_settings_file_env_and_bad_values(tmp_path):

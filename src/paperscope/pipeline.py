@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 SOURCES = ("arxiv-oai", "arxiv-api", "snapshot", "hf-daily", "file", "sample")
 ARXIV_SOURCES = ("arxiv-oai", "arxiv-api", "snapshot")
-SAMPLE = Path(__file__).parent / "sample" / "hf-daily-sample.jsonl"
+# the offline sample: the seed listing pages' 564 papers (title + abstract; no ids, authors or dates)
+SAMPLE = Path(__file__).parent / "sample" / "listing-papers.jsonl"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _plan(source: str, settings: Settings, opts: SourceOptions) -> tuple[str, Ca
         client = _client(settings, settings.hf_delay)
         return "hf_daily", lambda cp: hf_daily.harvest(client, settings.hf_api_url, cp, opts.since, opts.until)
     if source == "sample":
-        return "sample", lambda cp: hf_daily.read_file(SAMPLE, cp, settings.batch_size)
+        return "sample", lambda cp: files.harvest(SAMPLE, cp, settings.batch_size, "jsonl")
     if source in ("snapshot", "file"):
         path = opts.path
         if path is None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote_plus
+
 import click
 
+from ..config import Settings
+from ..errors import PaperscopeError
 from ..pipeline import SourceOptions
 from .common import embed_all, index_all, print_report, run_ingest
 from .papers import stats
@@ -44,19 +48,74 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, schedule: str 
     run(settings, host, port, workers)
 
 
+DEMO_DAYS = 7  # the latest week: the newest listing day and the six before it (~100 papers)
+OFFLINE = ("serving the bundled offline sample instead: 564 papers from the seed listing pages "
+           "(titles and abstracts; no authors or dates, so they are searchable but on no day)")
+
+
+def _short(exc: Exception) -> str:
+    """The gist of why a request failed (`[Errno 111] Connection refused`, `timed out`), not urllib3's prose."""
+    import re
+
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\] [^'\")(]+|timed out|answered HTTP \d+", text)
+    return found.group(0).strip() if found else text.split(" (after")[0][:120]
+
+
+def _latest_week(settings: Settings, wait: float) -> tuple[str, str] | str:
+    """(since, until) of Hugging Face's latest week of daily papers, or why it cannot be had (one line)."""
+    from datetime import timedelta
+
+    from ..sources._http import Client
+    from ..sources.hf_daily import latest_day
+
+    client = Client(delay=0, retries=0, timeout=wait, sleep=lambda _: None)
+    try:
+        newest = latest_day(client, settings.hf_api_url)
+    except PaperscopeError as exc:
+        return f"Hugging Face did not answer within {wait:g} s ({_short(exc)})"
+    if newest is None:
+        return "Hugging Face listed no daily papers"
+    return (newest - timedelta(days=DEMO_DAYS - 1)).isoformat(), newest.isoformat()
+
+
 @click.command()
 @click.option("--query", default="compressing the key-value cache for long contexts", help="A first search to show.")
 @click.option("--serve/--no-serve", "serve_after", default=True, help="Serve the web UI afterwards (default: yes).")
 @click.option("--port", default=8000, type=int, help="Port for the web UI.")
+@click.option("--wait", default=5.0, type=click.FloatRange(0.1, 120), show_default=True,
+              help="Seconds to wait for Hugging Face before serving the bundled offline sample instead.")
 @click.pass_context
-def demo(ctx: click.Context, query: str, serve_after: bool, port: int) -> None:
-    """The main job on the embedded default: ingest the bundled sample, embed, index, search and serve it."""
-    report = run_ingest(ctx, "sample", SourceOptions())
-    print_report(report, False)
+def demo(ctx: click.Context, query: str, serve_after: bool, port: int, wait: float) -> None:
+    """The main job on the embedded default: the latest week of Hugging Face daily papers, embedded, indexed,
+    searched and served (the bundled offline sample when Hugging Face does not answer)."""
+    import time
+
+    started = time.monotonic()
+    settings: Settings = ctx.find_root().obj
+    click.echo(f"[1/4] asking {settings.hf_api_url} for its latest daily papers (waiting up to {wait:g} s)")
+    week = _latest_week(settings, wait)
+    offline = isinstance(week, str)
+    if isinstance(week, tuple):
+        click.echo(f"[1/4] ingesting the Hugging Face daily papers of {week[0]} to {week[1]}")
+        try:
+            report = run_ingest(ctx, "hf-daily", SourceOptions(since=week[0], until=week[1]))
+        except PaperscopeError as exc:  # it answered, then stopped: keep what arrived, add the offline sample
+            week, offline = f"Hugging Face stopped answering ({_short(exc)})", True
+        else:
+            print_report(report, False)
+    if isinstance(week, str):
+        click.echo(f"{week}; {OFFLINE}")
+        print_report(run_ingest(ctx, "sample", SourceOptions()), False)
+    click.echo("[2/4] embedding the new papers")
     click.echo(f"embedded {embed_all(ctx)} paper(s)")
+    click.echo("[3/4] indexing")
     index_all(ctx, False)
     ctx.invoke(stats)
-    click.echo(f"\npaperscope search {query!r}")
+    click.echo(f"\n[4/4] paperscope search {query!r}")
     ctx.invoke(search_cmd, query=query, mode="hybrid", k=5, offset=0, as_json=False)
+    click.echo(f"first answer {time.monotonic() - started:.1f} s after the start")
     if serve_after:
+        if offline:
+            click.echo(f"the offline sample is on no day: start at http://127.0.0.1:{port}/search?q=" + quote_plus(query))
         ctx.invoke(serve, host="127.0.0.1", port=port, workers=1)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from ..models import Author, Batch, Paper, Problem, Signal
 from ..text import canonical_id, clean, delatex, parse_arxiv_id, parse_date
 from ._http import Client
-from ._lines import read_jsonl
 
 NAME = "hf_daily"
 PAGE = 100
@@ -64,15 +62,19 @@ def item_to_paper(item: Any, fetched_at: str, listed_on: str | None = None) -> P
     )
 
 
-def read_file(path: Path, checkpoint: dict[str, Any] | None, batch_size: int) -> Iterator[Batch]:
-    """Daily-papers items saved one per line (the bundled sample), read by the same parser as the API."""
-    def to_paper(item: Any) -> Paper:
-        # Signals are as of the day the list was fetched: the listing day itself for a saved list.
-        paper = item.get("paper") if isinstance(item, dict) else None
-        listed = parse_date(paper.get("submittedOnDailyAt")) if isinstance(paper, dict) else None
-        return item_to_paper(item, listed[:10] if listed else date.today().isoformat())
+def latest_day(client: Client, base_url: str) -> date | None:
+    """The newest listing day Hugging Face has: its `/api/daily_papers` without a date lists the latest papers.
 
-    return read_jsonl(path, checkpoint, batch_size, to_paper)
+    None when the list is empty or names no day; SourceError when the API cannot be reached or read."""
+    items = client.get(base_url.rstrip("/") + "/api/daily_papers", {"limit": PAGE}, _parse_json_list)
+    days = []
+    for item in items:
+        paper = item.get("paper") if isinstance(item, dict) else None
+        if isinstance(paper, dict):
+            day = parse_date(paper.get("submittedOnDailyAt")) or parse_date(paper.get("publishedAt"))
+            if day:
+                days.append(day[:10])
+    return date.fromisoformat(max(days)) if days else None
 
 
 def _days(start: date, end: date) -> Iterator[date]:
