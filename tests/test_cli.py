@@ -54,7 +54,7 @@ def test_demo_without_hugging_face_says_so_in_one_line_and_serves_the_offline_sa
                            env={"PAPERSCOPE_HF_API_URL": "http://127.0.0.1:9"})  # port 9 refuses connections
     assert r.exit_code == 0, r.output
     said = [line for line in r.output.splitlines() if "Hugging Face" in line and "offline sample" in line]
-    assert len(said) == 1 and "did not answer within 5 s (" in said[0] and "Connection refused" in said[0]
+    assert len(said) == 1 and "could not be reached ([Errno 111] Connection refused)" in said[0]
     assert "sample: 564 added" in r.stdout and "564 papers" in r.stdout
     assert "embedded 0 paper(s)" in r.stdout  # the sample's vectors ship with it
     assert "KVQuant" in r.stdout  # the first search answers from the sample
@@ -72,7 +72,7 @@ def test_demo_gives_up_on_a_hugging_face_that_does_not_answer_within_the_wait(tm
                                catch_exceptions=False,
                                env={"PAPERSCOPE_HF_API_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"})
     assert r.exit_code == 0, r.output
-    assert "did not answer within 1 s (timed out)" in r.stdout and "sample: 564 added" in r.stdout
+    assert "Hugging Face did not answer within 1 s; serving the bundled offline sample" in r.stdout and "sample: 564 added" in r.stdout
     assert time.monotonic() - started < 30
 
 

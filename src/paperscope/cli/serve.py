@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote_plus
 
 import click
@@ -63,20 +65,38 @@ def _short(exc: Exception) -> str:
 
 
 def _latest_week(settings: Settings, wait: float) -> tuple[str, str] | str:
-    """(since, until) of Hugging Face's latest week of daily papers, or why it cannot be had (one line)."""
+    """(since, until) of Hugging Face's latest week of daily papers, or why it cannot be had (one line).
+
+    The question runs on a daemon thread given `wait` seconds in all: a name lookup that hangs is not bounded by
+    the HTTP timeout."""
+    import threading
     from datetime import timedelta
 
     from ..sources._http import Client
     from ..sources.hf_daily import latest_day
 
     client = Client(delay=0, retries=0, timeout=wait, sleep=lambda _: None)
-    try:
-        newest = latest_day(client, settings.hf_api_url)
-    except PaperscopeError as exc:
-        return f"Hugging Face did not answer within {wait:g} s ({_short(exc)})"
-    if newest is None:
+    answer: list[Any] = []
+    asking = threading.Thread(target=lambda: answer.append(_outcome(latest_day, client, settings.hf_api_url)),
+                              daemon=True)
+    asking.start()
+    asking.join(wait + 0.5)
+    if not answer or (isinstance(answer[0], Exception) and "timed out" in _short(answer[0])):
+        return f"Hugging Face did not answer within {wait:g} s"
+    if isinstance(answer[0], Exception):
+        return f"Hugging Face could not be reached ({_short(answer[0])})"
+    if answer[0] is None:
         return "Hugging Face listed no daily papers"
+    newest = answer[0]
     return (newest - timedelta(days=DEMO_DAYS - 1)).isoformat(), newest.isoformat()
+
+
+def _outcome(fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args), or the PaperscopeError it raised (for a thread to hand back)."""
+    try:
+        return fn(*args)
+    except PaperscopeError as exc:
+        return exc
 
 
 @click.command()
