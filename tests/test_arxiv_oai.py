@@ -34,7 +34,8 @@ def test_oai_record_fields_affiliations_latex_and_no_abstract(server, settings, 
     assert p.abstract.startswith("We show that 1-bit") and "\n" not in p.abstract
     assert store.get_paper("arxiv:2405.00003").abstract == ""
     html = store.get_paper("2405.00004")
-    assert html.title == "Ab initio Learning of $\\mathcal{O}(n)$ Attention for x < y"
+    assert html.title == "Ab initio Learning of O(n) Attention for x < y"  # shown as text, the LaTeX kept
+    assert html.title_source == "Ab initio Learning of $\\mathcal{O}(n)$ Attention for x < y"
     assert html.abstract == "We derive linear attention; see α < 1."  # shown as text, the LaTeX kept
     assert html.abstract_source == "We derive linear attention; see $\\alpha < 1$."
     assert html.authors[0].name == "Erwin Schrödinger"

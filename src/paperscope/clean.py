@@ -169,5 +169,6 @@ def clean_paper(p: Paper, today: date | None = None) -> tuple[Paper, list[str]]:
         arxiv_id=cap_text(p.arxiv_id, 64) or None if p.arxiv_id else None,
         featured=_date("featured", p.featured, today, notes),
         abstract_source=cap_text(p.abstract_source, MAX_TEXT["abstract"]) or None if p.abstract_source else None,
+        title_source=cap_text(p.title_source, MAX_TEXT["title"]) or None if p.title_source else None,
     )
     return result, notes

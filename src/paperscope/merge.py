@@ -45,6 +45,8 @@ def merge(old: Paper, new: Paper) -> Paper:
         )
     if "abstract" in changes:  # the shown text and its LaTeX source travel together
         changes["abstract_source"] = new.abstract_source
+    if "title" in changes:
+        changes["title_source"] = new.title_source
     changes["arxiv_id"] = old.arxiv_id or new.arxiv_id
     dates = [d for d in (old.featured, new.featured) if d]
     changes["featured"] = min(dates) if dates else None

@@ -58,6 +58,7 @@ class Paper:
     withdrawn: str | None = None  # when arXiv reported it deleted: kept for libraries, hidden from lists/search
     featured: str | None = None  # first listed on Hugging Face daily papers (the day it is shown on)
     abstract_source: str | None = None  # the abstract as the source gave it (LaTeX), when it differs from `abstract`
+    title_source: str | None = None  # the title as the source gave it, when it differs from `title`
 
 
 @dataclass(frozen=True)

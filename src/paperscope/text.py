@@ -11,6 +11,8 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .latex import to_text
+
 if TYPE_CHECKING:
     from .models import ParsedQuery
 
@@ -32,22 +34,23 @@ def clean(value: object) -> str:
     return " ".join(text.split())
 
 
-@lru_cache(maxsize=1)
-def _latex_converter():  # type: ignore[no-untyped-def]
-    from pylatexenc.latex2text import LatexNodes2Text
-
-    return LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
+_LATEXISH = re.compile(r"[\\{}$^_~]")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
+def latex_to_text(source: str) -> str:
+    """arXiv-style LaTeX as readable Unicode: `$\\mathcal{O}(n^2)$` → `O(n²)`, `\\alpha` → `α`, `5%` stays `5%`.
+
+    For abstracts, titles and names alike; an unknown macro stays as written (`\\ours`), no word is lost.
+    Cached: a title, a name or a repeated abstract is converted once."""
+    if not _LATEXISH.search(source):
+        return source
+    return clean(to_text(source))
+
+
 def delatex(value: str) -> str:
-    """Turn LaTeX accents and macros in names and titles into Unicode (`Bal\\'azs` → `Balázs`), keep math."""
-    if "\\" not in value and "{" not in value:
-        return value
-    try:
-        return clean(_latex_converter().latex_to_text(value))
-    except Exception:  # pylatexenc is tolerant, but a pathological string must not lose the record
-        return value
+    """A name or affiliation's LaTeX accents as Unicode (`Bal\\'azs` → `Balázs`); the same reader as abstracts."""
+    return latex_to_text(value)
 
 
 def parse_arxiv_id(value: str | None) -> tuple[str, str | None] | None:
@@ -280,76 +283,3 @@ def highlight(text: str, query_words: set[str], width: int = 240, is_match: Call
     if end < len(text):
         segments.append(("…", False))
     return tuple(segments)
-
-
-# --- abstracts: LaTeX source → readable Unicode text ----------------------------------------------
-
-_SUP = dict(zip("0123456789+-=()niabcdefghjklmoprstuvwxyzABDEGHIJKLMNOPRTUVW",
-                "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵃᵇᶜᵈᵉᶠᵍʰʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ", strict=True))
-_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
-_SUP["."] = _SUB["."] = "."
-# Macros Hugging Face's pipeline left as `{sim}` after stripping the backslash.
-_BARE = re.compile(r"\{(sim|approx|times|leq|geq|pm|rightarrow|to|cdot|infty|le|ge|neq)\}")
-_MATH = re.compile(r"\\\((.+?)\\\)|\$\$(.+?)\$\$|(?<![\\$])\$(?!\$)([^$]+?)(?<![\\\s])\$", re.S)
-
-
-def _script(table: dict[str, str], mark: str, body: str) -> str:
-    body = body.strip()
-    if body and all(ch in table for ch in body):
-        return "".join(table[ch] for ch in body)
-    return f"{mark}{body}" if len(body) == 1 or body.isalnum() else f"{mark}({body})"
-
-
-def _scripts(text: str, single_letters: bool) -> str:
-    text = re.sub(r"\^\{([^{}\\$]*)\}", lambda m: _script(_SUP, "^", m.group(1)), text)
-    text = re.sub(r"_\{([^{}\\$]*)\}", lambda m: _script(_SUB, "_", m.group(1)), text)
-    text = re.sub(r"(?<=[\w)\]}|])\^([0-9a-zA-Z+-])(?![0-9A-Za-z])", lambda m: _script(_SUP, "^", m.group(1)), text)
-    sub_char = r"[0-9a-z]" if single_letters else r"[0-9]"
-    return re.sub(rf"(?<=[A-Za-z\u0370-\u03ff)}}])_({sub_char})(?![0-9A-Za-z])",
-                  lambda m: _script(_SUB, "_", m.group(1)), text)
-
-
-def _is_math(body: str) -> bool:
-    # `$5 and $10` are prices, not maths: a span that starts with a number and a word is left alone.
-    return not re.match(r"\d[\d.,]*\s+[A-Za-z]", body)
-
-
-@lru_cache(maxsize=1)
-def _abstract_converter():  # type: ignore[no-untyped-def]
-    from pylatexenc import latex2text as l2t
-
-    db = l2t.get_default_latex_context_db().filter_context()
-    db.add_context_category("paperscope", prepend=True, macros=[
-        l2t.MacroTextSpec(name, "%(1)s") for name in ("mathcal", "mathbf", "mathrm", "mathit", "mathsf", "mathbb",
-                                                      "boldsymbol", "operatorname", "text", "textsc", "texttt")
-    ] + [l2t.MacroTextSpec("eg", "e.g."), l2t.MacroTextSpec("ie", "i.e."), l2t.MacroTextSpec("etal", "et al."),
-         ])
-    # An unknown macro (`\ourmethod`) keeps its name rather than vanishing.
-    db.set_unknown_macro_spec(l2t.MacroTextSpec("", simplify_repl=lambda node, *a: node.macroname))
-    return l2t.LatexNodes2Text(latex_context=db, math_mode="text", strict_latex_spaces=False)
-
-
-def latex_to_text(source: str) -> str:
-    """An abstract's LaTeX as readable Unicode: `$\\mathcal{O}(n^2)$` → `O(n²)`, `\\alpha` → `α`, no `$ \\ {`."""
-    if not any(ch in source for ch in "\\{}$^_~"):
-        return source
-    text = _BARE.sub(lambda m: "\\" + m.group(1) + " ", source)
-    text = re.sub(r"\\footnote\{([^{}]*)\}", r" (\1)", text)
-    text = re.sub(r"\\href\{([^{}]*)\}\{([^{}]*)\}", r"\2 (\1)", text)
-    text = re.sub(r"\\url\{([^{}]*)\}", r"\1", text)
-    text = re.sub(r"(\\[A-Za-z]+)(?=[_^])", r"\1{}", text)  # `\pi_j`: the script is not part of the name
-
-    def math(m: re.Match[str]) -> str:
-        body = next(g for g in m.groups() if g is not None)
-        return "$" + _scripts(body, True) + "$" if _is_math(body) else m.group(0).replace("$", "\\$")
-
-    text = _MATH.sub(math, text)
-    text = _scripts(text, False)
-    text = re.sub(r"(?<!\\)\$(?=\d)", r"\\$", text)  # a lone price sign left over
-    text = re.sub(r"(\\[A-Za-z]+) (?=[A-Za-z0-9])", r"\1{} ", text)  # keep the space after `\times `
-    try:
-        out = _abstract_converter().latex_to_text(text)
-    except Exception:  # pylatexenc is tolerant, but a pathological string must not lose the record
-        out = text
-    out = re.sub(r"[\\{}]|\$(?!\d)", "", out)  # never a stray marker (a price such as $5 stays)
-    return clean(out)

@@ -31,7 +31,7 @@ def entry_to_paper(entry: etree._Element) -> Paper:
     if not parsed:
         raise ValueError(f"no arXiv id in <id> {_t(entry, f'{ATOM}id')!r}")
     arxiv_id, version = parsed
-    title = delatex(_t(entry, f"{ATOM}title") or "")
+    title = _t(entry, f"{ATOM}title") or ""  # shown as text by the store, which keeps this source
     if not title:
         raise ValueError("no title")
     published, updated = parse_date(_t(entry, f"{ATOM}published")), parse_date(_t(entry, f"{ATOM}updated"))

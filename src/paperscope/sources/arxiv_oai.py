@@ -126,7 +126,7 @@ def record_to_paper(record: etree._Element, prefix: str) -> Paper | None:
     if not parsed:
         raise ValueError(f"no usable arXiv id ({_t(meta, 'id')!r})")
     arxiv_id = parsed[0]
-    title = delatex(_t(meta, "title") or "")
+    title = _t(meta, "title") or ""  # shown as text by the store, which keeps this source
     if not title:
         raise ValueError("no title")
     if prefix == "arXivRaw":

@@ -39,7 +39,7 @@ def record_to_paper(rec: Any) -> Paper:
     if not parsed:
         raise ValueError(f"no usable arXiv id ({rec.get('id')!r})")
     arxiv_id = parsed[0]
-    title = delatex(clean(rec.get("title")))
+    title = clean(rec.get("title"))  # the store shows it as text and keeps this source
     if not title:
         raise ValueError(f"{arxiv_id}: no title")
     versions = ordered_versions([

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import SourceError, UsageError
 from ..models import Author, Batch, Paper, Problem, Signal
-from ..text import canonical_id, clean, delatex, normalise_doi, parse_arxiv_id, parse_date, split_authors
+from ..text import canonical_id, clean, delatex, latex_to_text, normalise_doi, parse_arxiv_id, parse_date, split_authors
 from ._lines import problem_reason, read_jsonl
 
 NAME = "files"
@@ -92,7 +92,7 @@ def record_to_paper(rec: Any, local_prefix: str = "") -> Paper:
     """Map one record (a dict from JSONL, CSV or BibTeX) by FIELD_MAP; ValueError names what is wrong."""
     if not isinstance(rec, dict):
         raise ValueError("record is not an object")
-    title = delatex(clean(_pick(rec, "title")))
+    title = clean(_pick(rec, "title"))  # the store shows it as text and keeps this source
     if not title:
         raise ValueError("no title")
     arxiv = parse_arxiv_id(str(_pick(rec, "arxiv_id") or "")) or parse_arxiv_id(str(_pick(rec, "id") or ""))
@@ -112,7 +112,7 @@ def record_to_paper(rec: Any, local_prefix: str = "") -> Paper:
         if value is not None:
             signals[key] = Signal(value, NAME, "")
     return Paper(
-        id=canonical_id(arxiv_id, doi, str(local_id) if local_id is not None else None, title),
+        id=canonical_id(arxiv_id, doi, str(local_id) if local_id is not None else None, latex_to_text(title)),
         arxiv_id=arxiv_id, doi=doi, title=title, abstract=clean(_pick(rec, "abstract")),
         authors=_authors(_pick(rec, "authors")), categories=categories,
         published=_date(_pick(rec, "published")), updated=_date(_pick(rec, "updated")),

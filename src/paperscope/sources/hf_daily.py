@@ -36,7 +36,7 @@ def item_to_paper(item: Any, fetched_at: str, listed_on: str | None = None) -> P
     if not parsed:
         raise ValueError(f"no arXiv id (paper.id={paper.get('id')!r})")
     arxiv_id = parsed[0]
-    title = delatex(clean(paper.get("title") or item.get("title")))
+    title = clean(paper.get("title") or item.get("title"))  # the store shows it as text and keeps this
     if not title:
         raise ValueError("no title")
     authors = tuple(

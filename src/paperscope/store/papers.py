@@ -21,11 +21,17 @@ _LISTED = "withdrawn IS NULL"  # withdrawn papers stay stored but leave lists an
 
 
 def readable(p: Paper) -> Paper:
-    """Show an abstract as Unicode text and keep its LaTeX source beside it when the two differ."""
-    if p.abstract_source is not None:
-        return p
-    text = latex_to_text(p.abstract)
-    return p if text == p.abstract else dataclasses.replace(p, abstract=text, abstract_source=p.abstract)
+    """Show the title and abstract as Unicode text and keep each one's LaTeX source beside it when the two differ."""
+    changes: dict[str, Any] = {}
+    if p.abstract_source is None:
+        text = latex_to_text(p.abstract)
+        if text != p.abstract:
+            changes.update(abstract=text, abstract_source=p.abstract)
+    if p.title_source is None:
+        title = latex_to_text(p.title)
+        if title != p.title and title:
+            changes.update(title=title, title_source=p.title)
+    return dataclasses.replace(p, **changes) if changes else p
 
 
 def name_key(name: str) -> str:
@@ -42,13 +48,14 @@ def _to_row(p: Paper) -> tuple[Any, ...]:
         p.journal_ref, p.comments, p.license,
         json.dumps(p.links, sort_keys=True, ensure_ascii=False),
         json.dumps({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
-        json.dumps(list(p.sources)), p.withdrawn, p.featured, p.abstract_source,
+        json.dumps(list(p.sources)), p.withdrawn, p.featured, p.abstract_source, p.title_source,
     )
 
 
 _COLUMNS = (
     "id, arxiv_id, doi, title, abstract, authors, categories, published, updated, first_seen, "
-    "versions, journal_ref, comments, license, links, signals, sources, withdrawn, featured, abstract_source"
+    "versions, journal_ref, comments, license, links, signals, sources, withdrawn, featured, abstract_source, "
+    "title_source"
 )
 _MARKS = ",".join("?" * (len(_COLUMNS.split(",")) + 1))
 
@@ -62,6 +69,7 @@ def _from_row(r: Sequence[Any]) -> Paper:
         journal_ref=r[11], comments=r[12], license=r[13], links=json.loads(r[14]),
         signals={k: Signal(v, s, a) for k, (v, s, a) in json.loads(r[15]).items()},
         sources=tuple(json.loads(r[16])), withdrawn=r[17], featured=r[18], abstract_source=r[19],
+        title_source=r[20],
     )
 
 

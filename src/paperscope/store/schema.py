@@ -11,6 +11,40 @@ from collections.abc import Callable
 from ..text import latex_to_text
 
 
+def retext(title: str, title_source: str | None, abstract: str, abstract_source: str | None
+           ) -> tuple[str, str | None, str, str | None] | None:
+    """A stored row's title and abstract derived again from their sources (the stored text when it has none);
+    None when nothing changes. Both backends' migrations call it when the conversion improves."""
+    src_title, src_abstract = title_source or title, abstract_source or abstract
+    new_title, new_abstract = latex_to_text(src_title) or src_title, latex_to_text(src_abstract)
+    row = (new_title, src_title if new_title != src_title else None,
+           new_abstract, src_abstract if new_abstract != src_abstract else None)
+    return None if row == (title, title_source, abstract, abstract_source) else row
+
+
+# Rows whose title or abstract has (or had) LaTeX in it, one page at a time (a whole catalogue never sits in memory).
+RETEXT_PAGE = 1000
+_RETEXT_SELECT = ("SELECT id, title, title_source, abstract, abstract_source FROM papers WHERE id > {mark} AND ("
+                  "abstract_source IS NOT NULL OR title_source IS NOT NULL OR {latexish}) ORDER BY id LIMIT {page}")
+
+
+def _retext_rows(conn: sqlite3.Connection) -> None:
+    """Titles and abstracts read again by the one-pass reader (`%` is a percent sign, an unknown macro stays as
+    written) and each title's original kept; a changed row gets a new `seq`, so `update` re-indexes and re-embeds it."""
+    seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
+    sql = _RETEXT_SELECT.format(mark="?", page=RETEXT_PAGE,
+                                latexish="abstract GLOB '*[$\\{}^_~]*' OR title GLOB '*[$\\{}^_~]*'")
+    last = ""
+    while rows := conn.execute(sql, (last,)).fetchall():
+        last = rows[-1][0]
+        for pid, *texts in rows:
+            row = retext(*texts)
+            if row is not None:
+                seq += 1
+                conn.execute("UPDATE papers SET title = ?, title_source = ?, abstract = ?, abstract_source = ?,"
+                             " seq = ? WHERE id = ?", (*row, seq, pid))
+
+
 def _convert_abstracts(conn: sqlite3.Connection) -> None:
     """Derive every abstract's text from its LaTeX source again (add a new step when the conversion improves)."""
     seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
@@ -260,4 +294,6 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     CREATE INDEX papers_day ON papers(substr(coalesce(featured, published), 1, 10));
     """,
     _convert_abstracts,
+    "ALTER TABLE papers ADD COLUMN title_source TEXT",
+    _retext_rows,
 )

@@ -136,7 +136,10 @@ class PgDatabase:
             for version, sql in enumerate(MIGRATIONS, start=1):
                 if version in done:
                     continue
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                if callable(sql):
+                    sql(conn)
+                else:
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (%s, %s)", (version, now_utc()))

@@ -1,9 +1,31 @@
 """The PostgreSQL schema as an ordered list of migrations (its own list: SQLite's dialect differs).
 
 The tables and columns are those of `store/schema.py`, so `paperscope migrate` copies rows one to one; JSON
-columns stay text holding the same JSON, ids sort bytewise (COLLATE "C") as in SQLite. Append to add one."""
+columns stay text holding the same JSON, ids sort bytewise (COLLATE "C") as in SQLite. Append to add one; a
+migration is SQL, or a function of the connection for what SQL cannot say (as in SQLite)."""
 
-MIGRATIONS: tuple[str, ...] = (
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..store.schema import _RETEXT_SELECT, RETEXT_PAGE, retext
+
+
+def _retext_rows(conn: Any) -> None:
+    """Titles and abstracts read again by the one-pass reader, each title's original kept (store/schema.py's twin)."""
+    sql = _RETEXT_SELECT.format(mark="%s", page=RETEXT_PAGE, latexish="abstract ~ '[$\\\\{}^_~]' OR title ~ '[$\\\\{}^_~]'")
+    last = ""
+    while rows := conn.execute(sql, (last,)).fetchall():
+        last = rows[-1][0]
+        for pid, *texts in rows:
+            row = retext(*texts)
+            if row is not None:
+                conn.execute("UPDATE papers SET title = %s, title_source = %s, abstract = %s, abstract_source = %s,"
+                             " seq = nextval('paper_seq') WHERE id = %s", (*row, pid))
+
+
+MIGRATIONS: tuple[str | Callable[[Any], None], ...] = (
     """
     CREATE EXTENSION IF NOT EXISTS vector;
     CREATE SEQUENCE paper_seq;
@@ -241,4 +263,6 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE papers ADD COLUMN day TEXT GENERATED ALWAYS AS (substr(coalesce(featured, published), 1, 10)) STORED;
     CREATE INDEX papers_day ON papers(day)
     """,
+    "ALTER TABLE papers ADD COLUMN title_source TEXT",
+    _retext_rows,
 )
