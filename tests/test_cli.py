@@ -38,6 +38,7 @@ def test_show_text_lists_versions_and_links(tmp_path):
 
 
 def test_unknown_paper_is_a_message_and_exit_code_not_a_traceback(tmp_path):
+    run(tmp_path, "ingest", "file", str(DATA / "links.jsonl"))
     r = run(tmp_path, "show", "2401.99999")
     assert r.exit_code == 3
     assert "error: no paper '2401.99999'" in r.stderr and "Traceback" not in r.output

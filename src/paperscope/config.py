@@ -92,6 +92,10 @@ class Settings:
                          ("text", "json"))
     lab_submissions_per_day: int = _s(10, "papers one member may submit to the lab's daily list per day")
     lab_comments_per_day: int = _s(100, "comments one member may write per day")
+    max_body_bytes: int = _s(1_000_000, "largest request body the web accepts (forms, JSON); larger: HTTP 413, "
+                                        "refused before it is read")
+    max_import_bytes: int = _s(10_000_000, "largest library import (BibTeX/CSV upload) the web accepts; larger: "
+                                           "HTTP 413, refused before it is read")
     update_schedule: str = _s("", "run `paperscope update` inside `serve`: 'daily HH:MM' (UTC), 'every 6h', "
                                   "'every 30m', or '' for never (use cron instead)")
     update_args: str = _s("", "what a scheduled update ingests, as `update`'s arguments, e.g. "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,13 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # a reader that went away is noticed here, inside the boundary
+        except BrokenPipeError:  # `paperscope search … | head -1`: end quietly, as Unix tools do on SIGPIPE
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+            ctx.exit(128 + signal.SIGPIPE)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except PaperscopeError as exc:

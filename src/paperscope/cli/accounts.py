@@ -24,7 +24,7 @@ def user_add(ctx: click.Context, email: str, admin: bool, password: str) -> None
     """Create an account."""
     from ..auth import hash_password, normalise_email
 
-    created = open_store(ctx).users.create(normalise_email(email), hash_password(password), "admin" if admin else "user")
+    created = open_store(ctx, create=True).users.create(normalise_email(email), hash_password(password), "admin" if admin else "user")
     click.echo(f"created {created.role} {created.email} (id {created.id})")
 
 
@@ -131,7 +131,7 @@ def user_reset(ctx: click.Context, email: str) -> None:
 @click.pass_context
 def user_signup(ctx: click.Context, mode: str | None) -> None:
     """Show or set who creates accounts (overrides the `signup` setting, like the switch on /admin)."""
-    store = open_store(ctx)
+    store = open_store(ctx, create=mode is not None)
     if mode:
         store.users.set_instance_setting("signup", mode)
     click.echo(f"sign-up: {store.users.instance_setting('signup') or ctx.find_root().obj.signup}")

@@ -13,7 +13,7 @@ import click
 
 from ..backends import AnyStore
 from ..config import Settings
-from ..errors import SourceError
+from ..errors import NotFoundError, SourceError
 from ..models import Batch, IngestReport
 from ..pipeline import SourceOptions, ingest
 
@@ -23,12 +23,17 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def open_store(ctx: click.Context) -> AnyStore:
-    """The store the settings name (the data dir's SQLite file, or PostgreSQL), closed when the command ends."""
+def open_store(ctx: click.Context, create: bool = False) -> AnyStore:
+    """The store the settings name (the data dir's SQLite file, or PostgreSQL), closed when the command ends.
+
+    Only commands that bring data (`create`) make a new data directory; the others say there is none."""
     from ..backends import open_store as build
 
     root = ctx.find_root()
     settings: Settings = root.obj
+    if not create and not settings.database_url and not settings.db_path.exists():
+        raise NotFoundError(f"there is no paperscope data directory at {settings.home} (no database there); pass "
+                            "the right --data-dir, or create one with `paperscope ingest …` or `paperscope demo`")
     if "store" not in root.meta:
         store = build(settings)
         root.call_on_close(store.close)
@@ -88,7 +93,7 @@ def run_ingest(ctx: click.Context, source: str, opts: SourceOptions, restart: bo
         progress.update(batch.done)
 
     try:
-        return ingest(open_store(ctx), ctx.find_root().obj, source, opts, restart=restart, on_batch=on_batch)
+        return ingest(open_store(ctx, create=True), ctx.find_root().obj, source, opts, restart=restart, on_batch=on_batch)
     finally:
         progress.close()
 
@@ -136,7 +141,7 @@ def embed_all(ctx: click.Context) -> int:
     from ..pipeline import embed_papers
 
     settings: Settings = ctx.find_root().obj
-    store = open_store(ctx)
+    store = open_store(ctx, create=True)
     if store.count_to_embed(store.model_id(*model_identity(settings))) == 0:
         return 0  # nothing to embed: the model is not even loaded (a no-op update stays under a second)
     if settings.ray_address:
@@ -178,6 +183,6 @@ def index_all(ctx: click.Context, rebuild: bool) -> dict[str, int]:
     name, dim = model_identity(settings)
     progress = bar("index")
     try:
-        return update_indexes(open_store(ctx), settings, name, dim, rebuild, progress_fn(progress))
+        return update_indexes(open_store(ctx, create=True), settings, name, dim, rebuild, progress_fn(progress))
     finally:
         progress.close()

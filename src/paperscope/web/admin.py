@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..auth import new_reset_token
 from ..digest import reset_message, send_queued
 from ..errors import UsageError
-from .common import locked, render, signup_mode
+from .common import locked, render, row_id, signup_mode
 from .session import check_csrf, require_admin
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +32,7 @@ def admin_user(request: Request, tasks: BackgroundTasks, user_id: int = Form(...
     me = require_admin(request)
     engine = request.app.state.engine
     users = engine.store.users
-    target = locked(request, users.get, user_id)
+    target = locked(request, users.get, row_id(user_id, "account"))
     if target.id == me.id and action in ("disable", "delete", "user"):
         raise UsageError("an admin cannot disable, delete or demote their own account here; use the CLI")
     if action in ("disable", "enable"):

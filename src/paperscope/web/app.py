@@ -90,7 +90,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     from ..throttle import FailureLimiter
     from . import accounts, admin, api, apidocs, lab, labdata, ops, pages, passwords, status
     from .headers import HEADERS, SecurityHeaders
-    from .limits import ApiLimits
+    from .limits import ApiLimits, BodyLimit
     from .session import SessionMiddleware
 
     configure(settings.log_format)
@@ -125,6 +125,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.login_account = FailureLimiter(settings.login_limit)  # failed sign-ins per account
     app.state.login_address = FailureLimiter(settings.login_address_limit)  # ... and per client address
     app.add_middleware(ApiLimits, per_token=settings.api_rate, per_address=settings.api_anon_rate)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, imports=settings.max_import_bytes)
     app.add_middleware(SessionMiddleware, store_app=app, idle_hours=settings.session_idle_hours,
                        max_days=settings.session_max_days, secure=https)
     app.add_middleware(PinGeneration, engine=app.state.engine)

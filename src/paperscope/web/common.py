@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from ..errors import IndexDamagedError
+from ..errors import IndexDamagedError, NotFoundError
 from ..models import Paper
 from ..search import MODES
 from .session import LazyToken, current_user
 
 MAX_QUERY = 1000
+MAX_ROW_ID = 2**63 - 1  # SQLite's and PostgreSQL's bigint: a larger number cannot even be bound
 MAX_PAGE = 100
 T = TypeVar("T")
 
@@ -53,6 +54,13 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
     context.setdefault("csrf", LazyToken(request))
     context.setdefault("flash", request.session.pop("flash", None))
     return request.app.state.templates.TemplateResponse(request, template, context)
+
+
+def row_id(value: int, what: str) -> int:
+    """A row id from a request: one outside the database's integer range names nothing there (404, not 500)."""
+    if not 0 < value <= MAX_ROW_ID:
+        raise NotFoundError(f"there is no {what} with that id")
+    return value
 
 
 def instance_stats(request: Request) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from .. import community
 from ..errors import ForbiddenError, UsageError
 from ..feeds import atom, json_feed
-from .common import hf_paper, locked, render
+from .common import hf_paper, locked, render, row_id
 from .labdata import lab_items, with_activity
 from .session import check_csrf, require_user
 
@@ -149,6 +149,7 @@ def comment_form(request: Request, paper_id: str, body: str = Form("", max_lengt
     check_csrf(request, csrf)
     user = require_user(request)
     engine = request.app.state.engine
+    parent = None if parent is None else row_id(parent, "comment")
     cid = community.comment(engine, user, paper_id, body, parent, run=partial(locked, request))
     return _back(_paper_url(locked(request, engine.store.community.comment, cid).paper_id, f"c{cid}"))
 
@@ -158,7 +159,7 @@ def edit_form(request: Request, comment_id: int, body: str = Form("", max_length
               csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     user = require_user(request)
-    c = locked(request, request.app.state.engine.store.community.edit_comment, comment_id, user.id,
+    c = locked(request, request.app.state.engine.store.community.edit_comment, row_id(comment_id, "comment"), user.id,
                community.clean_body(body))
     return _back(_paper_url(c.paper_id, f"c{c.id}"))
 
@@ -167,7 +168,7 @@ def edit_form(request: Request, comment_id: int, body: str = Form("", max_length
 def delete_form(request: Request, comment_id: int, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     user = require_user(request)
-    c = locked(request, request.app.state.engine.store.community.delete_comment, comment_id, user.id)
+    c = locked(request, request.app.state.engine.store.community.delete_comment, row_id(comment_id, "comment"), user.id)
     return _back(_paper_url(c.paper_id, f"c{c.id}"))
 
 
@@ -175,7 +176,7 @@ def delete_form(request: Request, comment_id: int, csrf: str = Form("")) -> Resp
 def hide_form(request: Request, comment_id: int, hidden: str = Form("1"), csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     user = require_user(request)
-    c = community.hide(request.app.state.engine, user, comment_id, hidden == "1", run=partial(locked, request))
+    c = community.hide(request.app.state.engine, user, row_id(comment_id, "comment"), hidden == "1", run=partial(locked, request))
     return _back(_paper_url(c.paper_id, f"c{c.id}"))
 
 

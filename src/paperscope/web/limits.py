@@ -1,11 +1,12 @@
-"""Request limits for scripts: per API token (always), per client address for anonymous API calls (opt-in)."""
+"""Request limits: body sizes (every request), rates per API token (always) and per anonymous address (opt-in)."""
 
 from __future__ import annotations
 
 import json
 import math
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..store.accounts import sha256_hex
 from ..throttle import RateLimiter
@@ -44,3 +45,36 @@ class ApiLimits:
             (b"content-type", b"application/json"), (b"retry-after", retry.encode()),
             (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+IMPORT_PATHS = frozenset({"/library/import"})
+
+
+class BodyLimit:
+    """413 `too_large` for a body past its limit before it is read whole: at once when Content-Length says so,
+    else as soon as the streamed chunks pass it (the app's handlers shape the error, as for every HTTP error)."""
+
+    def __init__(self, app: ASGIApp, default: int, imports: int) -> None:
+        self.app, self.default, self.imports = app, default, imports
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.imports if scope["path"] in IMPORT_PATHS else self.default
+        declared = dict(scope.get("headers", ())).get(b"content-length", b"0")
+        too_large = HTTPException(413, f"the request body is larger than this server accepts ({limit:,} bytes"
+                                       f"{' for an import' if limit == self.imports else ''}); send less")
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            if not declared.isdigit() or int(declared) > limit:
+                raise too_large
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large
+            return message
+
+        await self.app(scope, limited, send)

@@ -1,8 +1,9 @@
 """Who is asking: a server-side session (the cookie holds only an opaque random id) or an API token; CSRF.
 
 `SessionMiddleware` gives every request `request.session` (a dict) backed by the `sessions` table. A session row
-exists only once something is stored in it (a CSRF token for a form, a sign-in); logout deletes the row, so a
-copied cookie opens nothing afterwards. Sessions end after `session_idle_hours` unused and `session_max_days`
+exists only once something is stored in it (a sign-in, a flash message); logout deletes the row, so a copied
+cookie opens nothing afterwards. An anonymous form (sign-in, sign-up, a forgotten password) writes no row: its
+CSRF token is a random value in a cookie of its own that the form sends back (double submit). Sessions end after `session_idle_hours` unused and `session_max_days`
 after sign-in.
 """
 
@@ -24,6 +25,9 @@ from ..models import User
 from ..store.accounts import sha256_hex
 
 COOKIE = "paperscope"
+CSRF_COOKIE = "paperscope_csrf"  # an anonymous visitor's CSRF token: no session row for a page view
+_ANON = "paperscope.anon_csrf"  # scope keys: the token the cookie brought (or a new one) and whether it is new
+_ANON_NEW = "paperscope.anon_csrf_new"
 TOUCH_EVERY = 60.0  # seconds between writes of `seen_at` for the idle limit
 _ROTATE = "__rotate__"  # marker: sign_in asks for a fresh id (no session fixation)
 _END = "__end__"  # marker: logout asks for the row to go
@@ -56,6 +60,8 @@ class SessionMiddleware:
                 with suppress(Exception):  # a malformed Cookie header: no session
                     cookie.load(value.decode("latin-1"))
         raw = cookie[COOKIE].value if COOKIE in cookie else ""
+        anon = cookie[CSRF_COOKIE].value if CSRF_COOKIE in cookie else ""
+        scope[_ANON] = anon if 20 <= len(anon) <= 100 else ""
         id_hash = sha256_hex(raw) if 20 <= len(raw) <= 100 else None
         loaded = await run_in_threadpool(self._load, id_hash) if id_hash else None
         if loaded is None:
@@ -70,6 +76,10 @@ class SessionMiddleware:
                 if header:
                     message.setdefault("headers", [])
                     message["headers"].append((b"set-cookie", header.encode("latin-1")))
+            if message["type"] == "http.response.start" and scope.get(_ANON_NEW):
+                message.setdefault("headers", [])
+                message["headers"].append((b"set-cookie", self._cookie(scope[_ANON], int(self.absolute),
+                                                                       CSRF_COOKIE).encode("latin-1")))
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
@@ -87,9 +97,9 @@ class SessionMiddleware:
             return None
         return row
 
-    def _cookie(self, value: str, max_age: int) -> str:
+    def _cookie(self, value: str, max_age: int, name: str = COOKIE) -> str:
         secure = "; Secure" if self.secure else ""
-        return f"{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+        return f"{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
 
     def _store(self, id_hash: str | None, session: Session, seen: float) -> str | None:
         """Persist the session; returns a Set-Cookie header when the browser's cookie must change."""
@@ -182,16 +192,21 @@ class LazyToken:
 
 
 def csrf_token(request: Request) -> str:
-    """This session's CSRF token (created on first use); every form carries it."""
+    """This session's CSRF token (created on first use); every form carries it. A visitor with no session gets
+    one in a cookie instead, so viewing a sign-in form stores nothing."""
     token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(24)
-        request.session["csrf"] = token
+    if token:
+        return str(token)
+    if not request.session:
+        if not request.scope.get(_ANON):
+            request.scope[_ANON], request.scope[_ANON_NEW] = secrets.token_urlsafe(24), True
+        return str(request.scope[_ANON])
+    token = request.session["csrf"] = secrets.token_urlsafe(24)
     return str(token)
 
 
 def check_csrf(request: Request, submitted: str) -> None:
-    """Refuse a form whose token is not this session's."""
-    expected = request.session.get("csrf", "")
+    """Refuse a form whose token is neither this session's nor, with no session token, the visitor's cookie."""
+    expected = request.session.get("csrf") or request.scope.get(_ANON, "")
     if not expected or not secrets.compare_digest(str(expected), str(submitted or "")):
         raise ForbiddenError("the form expired or did not come from this site (CSRF check failed); reload and retry")
