@@ -296,4 +296,26 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     _convert_abstracts,
     "ALTER TABLE papers ADD COLUMN title_source TEXT",
     _retext_rows,
+    # Slow work out of requests: a submission of an unknown arXiv id waits here for the one fetcher (one row per
+    # member, id and day; a failed fetch still counts toward the day's limit). Comments keep their rendered,
+    # sanitised HTML with the renderer's version, rendered once when written.
+    """
+    CREATE TABLE lab_pending (
+        id INTEGER PRIMARY KEY,
+        arxiv_id TEXT NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (arxiv_id, user_id, day)
+    );
+    CREATE INDEX lab_pending_state ON lab_pending(state, not_before);
+    CREATE INDEX lab_pending_user ON lab_pending(user_id, day);
+    ALTER TABLE lab_comments ADD COLUMN html TEXT;
+    ALTER TABLE lab_comments ADD COLUMN html_version INTEGER NOT NULL DEFAULT 0;
+    """,
 )
