@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
+from ..clean import clean_paper
 from ..models import Paper
 from .accounts import UserRows, clean_tag
 from .db import now_utc
@@ -18,7 +20,9 @@ PRIVATE = "private:"
 
 def private_record(paper: Paper) -> tuple[str, str]:
     """A record's private id and the JSON kept of it: by column name, so it survives columns added to `papers`
-    later (and reads back on either backend)."""
+    later (and reads back on either backend). The record is cleaned as a catalogue paper is (http(s) links only,
+    dates in range, bounded lengths and lists, no control characters); ValueError when no title is left."""
+    paper = clean_paper(paper)[0]
     pid = paper.id if paper.id.startswith(PRIVATE) else PRIVATE + paper.id
     row = _to_row(Paper(**{**paper.__dict__, "id": pid}))
     return pid, json.dumps(dict(zip(_NAMES, row, strict=True)), ensure_ascii=False)
@@ -28,6 +32,32 @@ def from_record(record: str) -> Paper:
     """The Paper a private record's JSON holds (columns it lacks read as None)."""
     values = json.loads(record)
     return _from_row([values.get(c) for c in _NAMES])
+
+
+def recleaned(record: str) -> str | None:
+    """A stored private record's JSON cleaned again (for the migration that cleans records imported before every
+    import was cleaned); None when it is already clean or has nothing left to keep."""
+    try:
+        _, fresh = private_record(from_record(record))
+    except ValueError:
+        return None
+    return None if fresh == record else fresh
+
+
+_PAGE = ("SELECT user_id, id, record FROM private_papers WHERE user_id > {m} OR (user_id = {m} AND id > {m})"
+         " ORDER BY user_id, id LIMIT 1000")
+
+
+def clean_stored_records(conn: Any, mark: str = "?") -> None:
+    """The migration (both backends; `mark` is the driver's placeholder) that cleans every private record stored
+    before imports were cleaned like the catalogue, one page at a time."""
+    last: tuple[int, str] = (-1, "")
+    while rows := conn.execute(_PAGE.format(m=mark), (last[0], last[0], last[1])).fetchall():
+        last = (rows[-1][0], rows[-1][1])
+        for user_id, pid, record in rows:
+            if (fresh := recleaned(record)) is not None:
+                conn.execute(f"UPDATE private_papers SET record = {mark} WHERE user_id = {mark} AND id = {mark}",
+                             (fresh, user_id, pid))
 
 
 class PrivateQueries(SqlRows):

@@ -59,6 +59,14 @@ def _convert_abstracts(conn: sqlite3.Connection) -> None:
                          (text, source if source != text else None, seq, pid))
 
 
+def _clean_private_records(conn: sqlite3.Connection) -> None:
+    """Private records imported before imports were cleaned like the catalogue: cleaned now (links, dates,
+    lengths, control characters)."""
+    from .private import clean_stored_records
+
+    clean_stored_records(conn, "?")
+
+
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """
     CREATE TABLE papers (
@@ -318,4 +326,5 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     ALTER TABLE lab_comments ADD COLUMN html TEXT;
     ALTER TABLE lab_comments ADD COLUMN html_version INTEGER NOT NULL DEFAULT 0;
     """,
+    _clean_private_records,
 )

@@ -25,6 +25,14 @@ def _retext_rows(conn: Any) -> None:
                              " seq = nextval('paper_seq') WHERE id = %s", (*row, pid))
 
 
+def _clean_private_records(conn: Any) -> None:
+    """Private records imported before imports were cleaned like the catalogue: cleaned now (links, dates,
+    lengths, control characters) (store/schema.py twin)."""
+    from ..store.private import clean_stored_records
+
+    clean_stored_records(conn, "%s")
+
+
 MIGRATIONS: tuple[str | Callable[[Any], None], ...] = (
     """
     CREATE EXTENSION IF NOT EXISTS vector;
@@ -287,4 +295,5 @@ MIGRATIONS: tuple[str | Callable[[Any], None], ...] = (
     ALTER TABLE lab_comments ADD COLUMN html TEXT;
     ALTER TABLE lab_comments ADD COLUMN html_version INTEGER NOT NULL DEFAULT 0
     """,
+    _clean_private_records,
 )
