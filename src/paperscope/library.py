@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .cite import to_bibtex_many, to_ris
+from .clean import clean_paper
 from .models import Paper
 from .sources import files
 from .store import Store
@@ -58,7 +59,12 @@ def import_file(store: Store, user_id: int, path: Path, tag: str, fmt: str = "bi
     problems: list[str] = []
     for batch in files.harvest(path, None, 500, fmt):
         problems += [f"{p.record}: {p.reason}" for p in batch.problems]
-        for paper in batch.papers:
+        for raw in batch.papers:
+            try:  # the catalogue's cleaning: http(s) links only, dates in range, bounded sizes, no controls
+                paper = clean_paper(raw)[0]
+            except ValueError as exc:
+                problems.append(f"{raw.id[:80]}: {exc}")
+                continue
             found = _match(store, paper)
             if found:
                 store.users.save(user_id, found, [tag])

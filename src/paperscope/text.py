@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
@@ -19,8 +20,10 @@ if TYPE_CHECKING:
 # Inline formatting tags some feeds put in titles/abstracts; anything else (e.g. <script>) stays as
 # literal text and is escaped when rendered.
 _FORMAT_TAG = re.compile(r"</?(?:i|b|em|strong|sub|sup|tt|u|span|p|br|code|small|a)(?:\s[^<>]*)?/?>", re.I)
-_NEW_ARXIV = re.compile(r"(?<![\w.])(\d{4}\.\d{4,5})(v\d+)?(?![\w.])")
-_OLD_ARXIV = re.compile(r"(?<![\w.])([a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?(?![\w.])")
+# ASCII digits only: other scripts' digits are never an arXiv id (ids are NFKC-normalised first, so full-width
+# digits become ASCII before they are matched, and only ASCII ever goes upstream)
+_NEW_ARXIV = re.compile(r"(?<![\w.])([0-9]{4}\.[0-9]{4,5})(v[0-9]+)?(?![\w.])", re.ASCII)
+_OLD_ARXIV = re.compile(r"(?<![\w.])([a-z][a-z-]*(?:\.[A-Z]{2})?/[0-9]{7})(v[0-9]+)?(?![\w.])", re.ASCII)
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 
 
@@ -54,10 +57,12 @@ def delatex(value: str) -> str:
 
 
 def parse_arxiv_id(value: str | None) -> tuple[str, str | None] | None:
-    """Find an arXiv id in an id, `arXiv:` string or abs/pdf URL; return (id without version, version)."""
+    """Find an arXiv id in an id, `arXiv:` string or abs/pdf URL; return (id without version, version).
+
+    The text is NFKC-normalised first (`２４０１.１２３４５` reads as `2401.12345`), then matched strictly in ASCII."""
     if not value:
         return None
-    text = value.strip()
+    text = unicodedata.normalize("NFKC", value).strip()
     for pattern in (_NEW_ARXIV, _OLD_ARXIV):
         match = pattern.search(text)
         if match:
