@@ -80,6 +80,7 @@ class Batch:
     total: int | None = None  # the whole job in the same units, when the source knows it
     withdrawn: tuple[str, ...] = ()  # arXiv ids the source reports deleted: kept, marked withdrawn
     notes: tuple[Problem, ...] = ()  # about the whole source, not one record (e.g. "read as Windows-1252")
+    cleaned: bool = False  # every paper already passed `clean.clean_paper` (the pipeline's pass): not cleaned twice
 
 
 @dataclass(frozen=True)

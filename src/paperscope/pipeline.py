@@ -120,7 +120,7 @@ def clean_batch(batch: Batch) -> tuple[Batch, list[Problem]]:
             continue
         papers.append(cleaned)
         notes += [Problem(cleaned.id[:200], change) for change in changes]
-    return dataclasses.replace(batch, papers=tuple(papers), problems=tuple(problems)), notes
+    return dataclasses.replace(batch, papers=tuple(papers), problems=tuple(problems), cleaned=True), notes
 
 
 def ingest(

@@ -22,11 +22,9 @@ class Store(PaperRows, EmbeddingRows, RunRows):
 
     def commit_batch(self, source: str, run_id: int, batch: Batch) -> dict[str, int]:
         """Write a batch's papers, its problems and the checkpoint after it, atomically."""
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
         seen_at = now_utc()
         with self.transaction():
-            for p in batch.papers:
-                counts[self._upsert(p, seen_at)] += 1
+            counts = self._upsert_many(batch.papers, seen_at, cleaned=batch.cleaned)
             self.conn.executemany(
                 "INSERT INTO ingest_problems (run_id, record, reason) VALUES (?, ?, ?)",
                 [(run_id, pr.record, pr.reason) for pr in batch.problems],

@@ -82,6 +82,51 @@ class PaperQueries(SqlRows):
     if TYPE_CHECKING:  # each backend's PaperRows: the ids at these change numbers (a list of ids is dialect)
         def _ids_at_seqs(self, seqs: list[int]) -> list[str]: ...
 
+    @staticmethod
+    def _plan_upserts(papers: Sequence[Paper], existing: Sequence[Paper], seen_at: str,
+                      ) -> tuple[dict[str, int], list[Paper], list[Paper], list[tuple[str, int, str, str]], set[str]]:
+        """What writing these (cleaned) papers does, decided in memory for the whole batch: (counts, papers to
+        insert, merged papers to update, author rows to insert, ids whose old author rows go). `existing` holds
+        every stored paper sharing an id, arXiv id or DOI with one of them; a paper matches by id first, then
+        arXiv id, then DOI (also one earlier in the same batch). Each is shown as text (`readable`)."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        by_id: dict[str, Paper] = {}
+        by_arxiv: dict[str, Paper] = {}
+        by_doi: dict[str, Paper] = {}
+
+        def remember(p: Paper) -> None:
+            by_id[p.id] = p
+            if p.arxiv_id:
+                by_arxiv[p.arxiv_id] = p
+            if p.doi:
+                by_doi.setdefault(p.doi, p)
+
+        for old in existing:
+            remember(old)
+        stored = dict(by_id)
+        writes: dict[str, Paper] = {}  # id → final version to write (inserted or updated)
+        for p in papers:
+            p = readable(p)
+            found = by_id.get(p.id) or (by_arxiv.get(p.arxiv_id) if p.arxiv_id else None) or (
+                by_doi.get(p.doi) if p.doi else None)
+            if found is None:
+                new = dataclasses.replace(p, first_seen=seen_at)
+                counts["added"] += 1
+            else:
+                new = merge(found, p)
+                if new == found:
+                    counts["unchanged"] += 1
+                    continue
+                counts["updated"] += 1
+            writes[new.id] = new
+            remember(new)
+        inserts = [p for pid, p in writes.items() if pid not in stored]
+        updates = [p for pid, p in writes.items() if pid in stored]
+        replaced = {p.id for p in updates if p.authors != stored[p.id].authors}
+        authors = [(p.id, i, a.name, name_key(a.name)) for p in inserts + [u for u in updates if u.id in replaced]
+                   for i, a in enumerate(p.authors)]
+        return counts, inserts, updates, authors, replaced
+
     def random_paper_ids(self, n: int, seed: int = 0) -> list[str]:
         """A reproducible random sample of paper ids (background negatives for recommendations)."""
         total = self.max_seq()
@@ -200,49 +245,37 @@ class PaperRows(Database, PaperQueries):
         return [r[0] for r in self.conn.execute(
             f"SELECT id FROM papers WHERE seq IN ({','.join('?' * len(seqs))})", seqs).fetchall()]
 
-    def _find_existing(self, p: Paper) -> Paper | None:
-        # One lookup: the same paper may arrive keyed by id, arXiv id or DOI; prefer the id match.
-        row = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM papers WHERE id = ?1 OR arxiv_id = ?2 OR doi = ?3"
-            " ORDER BY id = ?1 DESC, arxiv_id = ?2 DESC LIMIT 1",
-            (p.id, p.arxiv_id, p.doi),
-        ).fetchone()
-        return _from_row(row) if row else None
-
-    def _write_authors(self, p: Paper) -> None:
-        self.conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", (p.id,))
-        self.conn.executemany(
-            "INSERT INTO paper_authors VALUES (?, ?, ?, ?)",
-            [(p.id, i, a.name, name_key(a.name)) for i, a in enumerate(p.authors)],
-        )
+    def _existing(self, papers: Sequence[Paper]) -> list[Paper]:
+        """Every stored paper that any of these shares an id, arXiv id or DOI with (one query a batch)."""
+        ids = list({p.id for p in papers})
+        arxiv_ids = list({p.arxiv_id for p in papers if p.arxiv_id})
+        dois = list({p.doi for p in papers if p.doi})
+        found: dict[str, Paper] = {}
+        for column, values in (("id", ids), ("arxiv_id", arxiv_ids), ("doi", dois)):
+            for i in range(0, len(values), 500):
+                chunk = values[i:i + 500]
+                for row in self.conn.execute(
+                        f"SELECT {_COLUMNS} FROM papers WHERE {column} IN ({','.join('?' * len(chunk))})", chunk):
+                    if row[0] not in found:
+                        found[row[0]] = _from_row(row)
+        return list(found.values())
 
     def _next_seq(self) -> int:
         self._seq = getattr(self, "_seq", None) or self.max_seq()
         self._seq += 1
         return self._seq
 
-    def _upsert(self, p: Paper, seen_at: str) -> str:
-        p = clean_paper(p)[0]  # every path into the catalogue is cleaned (idempotent after the pipeline's pass)
-        p = readable(p)
-        old = self._find_existing(p)
-        if old is None:
-            p = dataclasses.replace(p, first_seen=seen_at)
-            self.conn.execute(
-                f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS})", _to_row(p) + (self._next_seq(),)
-            )
-            self._write_authors(p)
-            return "added"
-        merged = merge(old, p)
-        if merged == old:
-            return "unchanged"
-        row = _to_row(merged)
-        self.conn.execute(
-            f"UPDATE papers SET ({_COLUMNS}, seq) = ({_MARKS}) WHERE id = ?",
-            row + (self._next_seq(), old.id),
-        )
-        if merged.authors != old.authors:
-            self._write_authors(merged)
-        return "updated"
+    def _upsert_many(self, papers: Sequence[Paper], seen_at: str, cleaned: bool = False) -> dict[str, int]:
+        """Insert or merge papers (call inside `transaction()`): one lookup, then the writes, for the whole batch."""
+        papers = papers if cleaned else [clean_paper(p)[0] for p in papers]  # every path in is cleaned once
+        counts, inserts, updates, authors, replaced = self._plan_upserts(papers, self._existing(papers), seen_at)
+        self.conn.executemany(f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS})",
+                              [_to_row(p) + (self._next_seq(),) for p in inserts])
+        self.conn.executemany(f"UPDATE papers SET ({_COLUMNS}, seq) = ({_MARKS}) WHERE id = ?",
+                              [_to_row(p) + (self._next_seq(), p.id) for p in updates])
+        self.conn.executemany("DELETE FROM paper_authors WHERE paper_id = ?", [(pid,) for pid in sorted(replaced)])
+        self.conn.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", authors)
+        return counts
 
     def _mark_withdrawn(self, arxiv_ids: Sequence[str], at: str) -> int:
         """Mark papers a source reported deleted; the row (and every library entry) stays."""
@@ -255,12 +288,8 @@ class PaperRows(Database, PaperQueries):
 
     def upsert_papers(self, papers: Sequence[Paper]) -> dict[str, int]:
         """Insert or merge papers in one transaction; returns counts of added/updated/unchanged."""
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        seen_at = now_utc()
         with self.transaction():
-            for p in papers:
-                counts[self._upsert(p, seen_at)] += 1
-        return counts
+            return self._upsert_many(papers, now_utc())
 
     def papers_by_author(self, name: str, limit: int = 100) -> list[Paper]:
         """Papers with an author of this name, newest first."""

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from ..clean import clean_paper
-from ..merge import merge
 from ..models import Paper
 from ..store.db import now_utc
-from ..store.papers import _COLUMNS, PaperQueries, _from_row, _to_row, name_key, readable
+from ..store.papers import _COLUMNS, PaperQueries, _from_row, _to_row, name_key
 from .db import LOCK_PAPERS, PgDatabase
 
 _MARKS = ", ".join(["%s"] * len(_COLUMNS.split(",")))
@@ -34,51 +32,18 @@ class PgPaperRows(PgDatabase, PaperQueries):
              [p.doi for p in papers if p.doi])).fetchall()
         return [_from_row(r) for r in rows]
 
-    def _upsert_many(self, papers: Sequence[Paper], seen_at: str) -> dict[str, int]:
-        """Insert or merge papers as the SQLite store does one by one, in a few round trips; call inside
-        `transaction(LOCK_PAPERS)`. A paper matches by id first, then arXiv id, then DOI."""
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        papers = [readable(clean_paper(p)[0]) for p in papers]  # every path in is cleaned (idempotent)
-        by_id: dict[str, Paper] = {}
-        by_arxiv: dict[str, Paper] = {}
-        by_doi: dict[str, Paper] = {}
-
-        def remember(p: Paper) -> None:
-            by_id[p.id] = p
-            if p.arxiv_id:
-                by_arxiv[p.arxiv_id] = p
-            if p.doi:
-                by_doi.setdefault(p.doi, p)
-
-        for old in self._existing(papers):
-            remember(old)
-        stored = set(by_id)
-        writes: dict[str, Paper] = {}  # id → final version to write (inserted or updated)
-        for p in papers:
-            found: Paper | None = by_id.get(p.id) or (by_arxiv.get(p.arxiv_id) if p.arxiv_id else None) or (
-                by_doi.get(p.doi) if p.doi else None)
-            if found is None:
-                new = dataclasses.replace(p, first_seen=seen_at)
-                counts["added"] += 1
-            else:
-                new = merge(found, p)
-                if new == found:
-                    counts["unchanged"] += 1
-                    continue
-                counts["updated"] += 1
-            writes[new.id] = new
-            remember(new)
-        inserts = [p for pid, p in writes.items() if pid not in stored]
-        updates = [p for pid, p in writes.items() if pid in stored]
+    def _upsert_many(self, papers: Sequence[Paper], seen_at: str, cleaned: bool = False) -> dict[str, int]:
+        """Insert or merge papers by the plan both backends share (`_plan_upserts`), in a few round trips; call
+        inside `transaction(LOCK_PAPERS)`."""
+        papers = papers if cleaned else [clean_paper(p)[0] for p in papers]  # every path in is cleaned once
+        counts, inserts, updates, authors, replaced = self._plan_upserts(papers, self._existing(papers), seen_at)
         self.conn.executemany(f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS}, nextval('paper_seq'))",
                               [_to_row(p) for p in inserts])
         self.conn.executemany(
             f"UPDATE papers SET ({_COLUMNS}, seq) = ({_MARKS}, nextval('paper_seq')) WHERE id = %s",
             [_to_row(p) + (p.id,) for p in updates])
-        self.conn.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", ([p.id for p in updates],))
-        self.conn.executemany("INSERT INTO paper_authors VALUES (%s, %s, %s, %s)",
-                              [(p.id, i, a.name, name_key(a.name)) for p in writes.values()
-                               for i, a in enumerate(p.authors)])
+        self.conn.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", (sorted(replaced),))
+        self.conn.executemany("INSERT INTO paper_authors VALUES (%s, %s, %s, %s)", authors)
         return counts
 
     def _mark_withdrawn(self, arxiv_ids: Sequence[str], at: str) -> int:
