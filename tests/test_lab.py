@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paperscope import community
-from paperscope.errors import ForbiddenError, LimitError, NotFoundError, UsageError
+from paperscope.errors import ForbiddenError, LimitError, UsageError
 from paperscope.pipeline import embed_papers, update_indexes
 from paperscope.search import open_engine, search
 from paperscope.web.app import create_app
@@ -65,6 +65,15 @@ def engine(settings, store, fake_embedder, server):
 @pytest.fixture
 def app(engine):
     return create_app(engine.settings, engine)
+
+
+def fetched(app) -> dict[str, int]:
+    """One round of the lab's fetcher, as the server's thread runs it, and the engine following the new index."""
+    from paperscope.web.app import follow_new_generation
+
+    done = community.fetch_pending(app.state.engine)
+    follow_new_generation(app)
+    return done
 
 
 def csrf_of(client: TestClient, path: str = "/") -> str:
@@ -130,22 +139,60 @@ def test_submission_once_per_day_withdraw_by_submitter_only_and_limit(engine, st
     assert store.resolve_id(f"arxiv:{NEW}") is None
 
 
-def test_unknown_id_is_fetched_embedded_indexed_and_searchable(engine, store, server):
+def test_unknown_id_is_queued_then_fetched_embedded_indexed_and_searchable(engine, store, server):
     ada = store.users.create("ada@example.org", None)
     assert not search(engine, "tardigrade sponges", 5, "keyword").hits
-    result = community.submit(engine, ada, f"arxiv.org/abs/{NEW}v2")
-    assert result.created and result.fetched and result.indexed
-    assert result.paper.title.startswith("Tardigrade Sponges") and result.paper.authors[0].name == "Grace Hopper"
+    queued = community.submit(engine, ada, f"arxiv.org/abs/{NEW}v2")
+    assert isinstance(queued, community.Queued) and queued.arxiv_id == NEW and queued.created
+    assert server.log == []  # the submission answered without going to arXiv
+    assert store.community.submissions_today(ada.id, queued.day) == 1  # counted while it waits
+    assert community.fetch_pending(engine) == {"asked": 1, "fetched": 1, "missing": 0}
     assert [r.params.get("id_list") for r in server.log] == [NEW]
+    sub = store.community.submission(f"arxiv:{NEW}", queued.day)
+    assert sub is not None and sub.user_id == ada.id and store.community.pending_of(ada.id, queued.day) == []
+    paper = store.get_paper(f"arxiv:{NEW}")
+    assert paper.title.startswith("Tardigrade Sponges") and paper.authors[0].name == "Grace Hopper"
     fresh = open_engine(store, engine.settings, engine._embedder)
     assert [h.paper.id for h in search(fresh, "tardigrade sponges", 5, "keyword").hits] == [f"arxiv:{NEW}"]
     semantic = search(fresh, "cryptobiotic caches long context", 5, "semantic").hits
     assert semantic[0].paper.id == f"arxiv:{NEW}"
-    with pytest.raises(NotFoundError, match="arXiv has no paper 2406.99999"):
-        community.submit(engine, ada, "2406.99999")
+    missing = community.submit(engine, ada, "2406.99999")
+    assert isinstance(missing, community.Queued)
+    assert community.fetch_pending(engine) == {"asked": 1, "fetched": 0, "missing": 1}
+    (failed,) = store.community.pending_of(ada.id, missing.day)
+    assert failed.state == "failed" and "arXiv has no paper" in failed.reason
+    assert store.community.submissions_today(ada.id, missing.day) == 2  # a failed fetch is not free
 
 
-def test_unreachable_arxiv_api_is_a_clear_error(engine, store):
+def test_one_fetch_batches_the_queue_and_merges_members_submissions_of_one_id(engine, store):
+    ada, bob = store.users.create("ada@example.org", None), store.users.create("bob@example.org", None)
+    for who, ref in ((ada, NEW), (bob, NEW), (bob, "2406.99999"), (ada, NEW)):
+        assert isinstance(community.submit(engine, who, ref), community.Queued)
+    asked: list[list[str]] = []
+
+    def fetch(settings, ids):  # stands in for arXiv: answers the one real id of the batch
+        asked.append(list(ids))
+        return [p for p in _atom_papers() if p.arxiv_id in ids]
+
+    assert community.fetch_pending(engine, fetch) == {"asked": 2, "fetched": 1, "missing": 1}
+    assert asked == [[NEW, "2406.99999"]]  # one request for everyone's ids, each id once
+    day = community.today()
+    assert store.community.submission(f"arxiv:{NEW}", day).user_id == ada.id  # the first submitter is shown
+    assert store.community.submissions_today(ada.id, day) == 1
+    assert [p.state for p in store.community.pending_of(bob.id, day)] == ["failed"]
+    assert community.fetch_pending(engine, fetch)["asked"] == 0 and len(asked) == 1
+
+
+def _atom_papers():
+    from lxml import etree
+
+    from paperscope.sources.arxiv_api import ATOM, entry_to_paper
+
+    feed = etree.fromstring((DATA / "atom_id_2406.01234.xml").read_bytes())
+    return [entry_to_paper(e) for e in feed.findall(f"{ATOM}entry")]
+
+
+def test_unreachable_arxiv_is_retried_a_few_times_then_fails_with_a_plain_reason(engine, store):
     import socket
 
     with socket.socket() as s:
@@ -153,10 +200,14 @@ def test_unreachable_arxiv_api_is_a_clear_error(engine, store):
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/api/query"
     engine.settings = dataclasses.replace(engine.settings, arxiv_api_url=dead, http_retries=0)
     ada = store.users.create("ada@example.org", None)
-    from paperscope.errors import SourceError
-
-    with pytest.raises(SourceError, match="arxiv_api_url"):
-        community.submit(engine, ada, NEW)
+    queued = community.submit(engine, ada, NEW)
+    assert isinstance(queued, community.Queued)
+    for _ in range(3):
+        assert community.fetch_pending(engine) == {"asked": 1, "fetched": 0, "missing": 0}
+        (row,) = store.community.pending_of(ada.id, queued.day)
+        store.conn.execute("UPDATE lab_pending SET not_before = ''")  # skip the back-off wait
+    assert row.state == "failed" and row.reason == "arXiv did not answer; submit it again later"
+    assert "127.0.0.1" not in row.reason
     assert store.community.count_submissions_on_day(community.today()) == 0
 
 
@@ -193,7 +244,9 @@ def test_submit_form_lab_tab_api_and_feed(app, store):
     ada = member(app, "ada@example.org", "Ada L")
     bob = member(app, "bob@example.org", "Bob")
     r = post(ada, "/submit", paper=f"https://arxiv.org/abs/{NEW}v2")
-    assert r.status_code == 200 and "Submitted “Tardigrade Sponges" in r.text
+    assert r.status_code == 200 and f"Fetching arXiv {NEW}" in r.text and "fetching" in r.text
+    assert fetched(app)["fetched"] == 1  # the server's fetcher thread does this outside the request
+    assert "Tardigrade Sponges" in ada.get("/lab").text
     assert post(bob, "/submit", paper=NEW).status_code == 200  # the same paper: still once
     post(bob, "/submit", paper="0704.0002")
     day = community.today()
@@ -230,10 +283,13 @@ def test_submit_errors_answer_clearly(app):
     ada = member(app, "ada@example.org")
     assert post(ada, "/submit", paper="not an id").status_code == 400
     missing = post(ada, "/submit", paper="2406.99999")
-    assert missing.status_code == 404 and "arXiv has no paper 2406.99999" in missing.text
-    for pid in ("0704.0001", "0704.0002", "0704.0003"):
+    assert missing.status_code == 200 and "Fetching arXiv 2406.99999" in missing.text
+    assert fetched(app)["missing"] == 1
+    lab = ada.get("/lab").text
+    assert "2406.99999" in lab and "failed" in lab and "arXiv has no paper with this id" in lab
+    for pid in ("0704.0001", "0704.0002"):  # the failed fetch took one of the three
         assert post(ada, "/submit", paper=pid).status_code == 200
-    over = post(ada, "/submit", paper="0704.0004")
+    over = post(ada, "/submit", paper="0704.0003")
     assert over.status_code == 429 and "lab_submissions_per_day" in over.text
     anon = TestClient(app)
     assert anon.post("/submit", data={"paper": "0704.0005", "csrf": csrf_of(anon, "/login")}).status_code == 401
@@ -361,9 +417,14 @@ def test_json_api_writes_need_a_token_and_speak_hugging_face_fields(app, store):
         assert r.status_code == 200 and r.json()["upvotes"] == 1 and r.json()["upvoted"] is True
     assert api.post("/api/papers/0704.0001/unupvote", headers=bearer).json()["upvotes"] == 0
     r = api.post("/api/submit", json={"paper": f"arXiv:{NEW}v1"}, headers=bearer)
-    assert r.status_code == 200, r.text
+    assert r.status_code == 200 and r.json() == {"id": NEW, "day": community.today(), "state": "fetching",
+                                                 "created": True}
+    assert api.get("/api/lab/pending", headers=bearer).json()[0]["state"] == "fetching"
+    fetched(app)
+    assert api.get("/api/lab/pending", headers=bearer).json() == []
+    r = api.post("/api/submit", json={"paper": f"arXiv:{NEW}v1"}, headers=bearer)
     body = r.json()
-    assert body["paper"]["id"] == NEW and body["submittedBy"] == "Ada" and body["created"] and body["fetched"]
+    assert body["paper"]["id"] == NEW and body["submittedBy"] == "Ada" and body["state"] == "submitted"
     assert body["paper"]["submittedOnDailyBy"]["name"] == "Ada" and body["submittedOnDailyAt"]
     assert api.post("/api/submit", json={"paper": 5}, headers=bearer).status_code == 400
 
@@ -380,3 +441,23 @@ def test_digest_trending_counts_the_labs_submissions(engine, store):
     community.submit(engine, ada, "0704.0007")
     items = select(engine, bob, now)
     assert [i.paper.id for i in items] == ["arxiv:0704.0007"] and items[0].why == "Trending on this instance"
+
+
+def test_comments_are_rendered_once_when_written_and_slow_shapes_are_refused(engine, store):
+    ada = store.users.create("ada@example.org", None)
+    cid = community.comment(engine, ada, "0704.0001", "**bold** [a link](https://example.org)")
+    stored = store.community.comment(cid)
+    assert stored.html_version == community.RENDER_VERSION and "<strong>bold</strong>" in stored.html
+    with pytest.raises(UsageError, match="square brackets at most 20 deep"):
+        community.comment(engine, ada, "0704.0001", "[" * 9990)
+    with pytest.raises(UsageError, match="at most 50 links"):
+        community.comment(engine, ada, "0704.0001", " ".join(f"https://example.org/{i}" for i in range(51)))
+    with pytest.raises(UsageError, match="quotes"):
+        community.comment(engine, ada, "0704.0001", ">" * 30 + " deep")
+    edited = community.edit(engine, ada, cid, "now *this*")
+    assert "<em>this</em>" in edited.html and "bold" not in edited.html
+    # a comment stored before rendering at write time (or by an older renderer) is rendered once, then kept
+    store.conn.execute("UPDATE lab_comments SET html = NULL, html_version = 0 WHERE id = ?", (cid,))
+    old = store.community.comment(cid)
+    assert "<em>this</em>" in community.comment_html(engine, old)
+    assert store.community.comment(cid).html_version == community.RENDER_VERSION

@@ -479,7 +479,7 @@ def test_the_labs_web_flow_on_postgres(settings, pg_url, fake_embedder, server):
     """Submit (a new arXiv paper fetched, embedded and indexed into PostgreSQL), upvote, discuss, over the web."""
     from paperscope import community
     from paperscope.web.app import create_app
-    from test_lab import NEW, _record, member, post
+    from test_lab import NEW, _record, fetched, member, post
 
     _record(server)
     pg_settings = dataclasses.replace(settings, database_url=pg_url, signup="open", base_url="http://ps.test",
@@ -489,7 +489,8 @@ def test_the_labs_web_flow_on_postgres(settings, pg_url, fake_embedder, server):
     app = create_app(pg_settings, open_engine(pg, pg_settings, fake_embedder))
     ada, bob = member(app, "ada@example.org", "Ada L"), member(app, "bob@example.org", "Bob")
     r = post(ada, "/submit", paper=f"https://arxiv.org/abs/{NEW}v2")
-    assert r.status_code == 200 and "Submitted “Tardigrade Sponges" in r.text
+    assert r.status_code == 200 and f"Fetching arXiv {NEW}" in r.text
+    assert fetched(app)["fetched"] == 1  # the queue lives in PostgreSQL too
     assert post(bob, "/submit", paper=NEW).status_code == 200  # the same paper: still once
     post(bob, "/submit", paper="0704.0002")
     post(ada, "/submit", paper="0704.0003")

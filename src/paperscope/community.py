@@ -1,11 +1,13 @@
 """The lab's own daily papers: members submit, upvote and discuss papers, as on Hugging Face Papers.
 
-One code path for the web and the CLI. Store work runs through `run` so the web can hold its engine
-lock around database and index writes but never around the network fetch of an unknown paper.
+One code path for the web and the CLI. A submission of an id the catalogue lacks is queued in the store and
+answered at once; `fetch_pending` (the server's one fetcher thread, or the CLI inline) brings it from arXiv.
+Comments are checked and rendered once, when written.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from .errors import ForbiddenError, LimitError, NotFoundError, SourceError, UsageError
+from .errors import ForbiddenError, SourceError, UsageError
 from .models import Paper, User
 from .store.community import Comment, Submission
 from .text import parse_arxiv_id
@@ -21,6 +23,7 @@ from .text import parse_arxiv_id
 if TYPE_CHECKING:
     from .search import Engine
 
+log = logging.getLogger("paperscope.community")
 T = TypeVar("T")
 Runner = Callable[..., Any]
 MAX_REF = 300
@@ -66,35 +69,54 @@ class SubmitResult:
     indexed: bool  # false only when a fetched paper waits for the operator's next update
 
 
-def submit(engine: Engine, user: User, ref: str, run: Runner = direct, day: str | None = None,
-           fetch: Callable[[Any, list[str]], list[Paper]] | None = None) -> SubmitResult:
-    """Feature a paper on today's lab list; an unknown arXiv id is fetched, embedded and indexed first."""
-    from . import pipeline
+@dataclass(frozen=True)
+class Queued:
+    """A submission of an id the catalogue lacks: the fetcher brings it from arXiv, outside the request."""
 
+    arxiv_id: str
+    day: str
+    created: bool  # false when this member had queued it already
+
+
+def submit(engine: Engine, user: User, ref: str, run: Runner = direct, day: str | None = None) -> SubmitResult | Queued:
+    """Feature a paper on today's lab list; an unknown arXiv id is queued for the fetcher (answered at once)."""
     store, settings = engine.store, engine.settings
     arxiv_id = parse_ref(ref)
     day = day or today()
     limit = settings.lab_submissions_per_day
     paper_id = run(store.resolve_id, f"arxiv:{arxiv_id}")
-    fetched = indexed = False
     if paper_id is None:
-        used = run(store.community.submissions_today, user.id, day)
-        if used >= limit:  # before the network: a member at the limit cannot make us fetch
-            raise LimitError(f"you have submitted {used} papers today, the limit of this instance "
-                             "(setting lab_submissions_per_day); try again tomorrow")
-        try:
-            papers = (fetch or pipeline.fetch_arxiv_papers)(settings, [arxiv_id])
-        except SourceError as exc:
-            raise SourceError(f"could not fetch arXiv {arxiv_id} from the arXiv API ({exc}); try again later, "
-                              "or ask the operator to check the arxiv_api_url setting") from None
-        papers = [p for p in papers if p.arxiv_id == arxiv_id]
-        if not papers:
-            raise NotFoundError(f"arXiv has no paper {arxiv_id}; check the id")
-        run(store.upsert_papers, papers[:1])
-        indexed = bool(run(pipeline.embed_and_index, store, settings, engine.embedder))
-        paper_id, fetched = papers[0].id, True
+        return Queued(arxiv_id, day, bool(run(store.community.enqueue_fetch, arxiv_id, user.id, day, limit)))
     submission, created = run(store.community.submit, paper_id, user.id, day, limit)
-    return SubmitResult(run(store.get_paper, paper_id), submission, created, fetched, indexed or not fetched)
+    return SubmitResult(run(store.get_paper, paper_id), submission, created, False, True)
+
+
+def fetch_pending(engine: Engine, fetch: Callable[[Any, list[str]], list[Paper]] | None = None,
+                  batch: int = 50) -> dict[str, int]:
+    """One round of the fetcher: the queued ids in one arXiv request, stored, embedded and indexed, then on the
+    lab list. arXiv unreachable: the ids wait and are tried again later (a few times, then they fail)."""
+    from . import pipeline
+
+    store, settings = engine.store, engine.settings
+    ids = store.community.claim_fetches(batch)
+    if not ids:
+        return {"asked": 0, "fetched": 0, "missing": 0}
+    try:
+        papers = (fetch or pipeline.fetch_arxiv_papers)(settings, ids)
+    except SourceError as exc:
+        log.warning("the lab's fetch of %s from arXiv failed (%s); it will be tried again", ", ".join(ids), exc)
+        store.community.fetch_failed(ids, "arXiv did not answer; submit it again later", retry=True)
+        return {"asked": len(ids), "fetched": 0, "missing": 0}
+    found = {p.arxiv_id: p for p in papers if p.arxiv_id in ids}
+    if found:
+        store.upsert_papers(list(found.values()))
+        pipeline.embed_and_index(store, settings, engine.embedder)
+    for arxiv_id, paper in found.items():
+        store.community.fetch_arrived(arxiv_id, paper.id)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        store.community.fetch_failed(missing, "arXiv has no paper with this id", retry=False)
+    return {"asked": len(ids), "fetched": len(found), "missing": len(missing)}
 
 
 def withdraw(engine: Engine, user: User, paper_ref: str, run: Runner = direct, day: str | None = None) -> None:
@@ -119,6 +141,42 @@ def clean_body(body: str) -> str:
     if len(text) > MAX_COMMENT:
         raise UsageError(f"a comment holds at most {MAX_COMMENT:,} characters")
     return text
+
+
+RENDER_VERSION = 1  # bump when the renderer or its sanitiser changes: stored HTML is rendered again on view
+MAX_BRACKET_DEPTH = 20
+MAX_QUOTE_DEPTH = 10
+MAX_LINKS = 50
+
+
+def check_markdown(body: str) -> None:
+    """Refuse Markdown whose shape makes rendering slow (deep brackets or quotes, many links), saying which."""
+    depth = deepest = 0
+    for ch in body:
+        if ch == "[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == "]" and depth:
+            depth -= 1
+    if deepest > MAX_BRACKET_DEPTH:
+        raise UsageError(f"a comment may nest square brackets at most {MAX_BRACKET_DEPTH} deep (this one: {deepest})")
+    quotes = max((len(line) - len(line.lstrip("> ")) for line in body.splitlines()), default=0)
+    if quotes > 2 * MAX_QUOTE_DEPTH:
+        raise UsageError(f"a comment may nest quotes (>) at most {MAX_QUOTE_DEPTH} deep")
+    links = body.count("](") + len(re.findall(r"(?i)\bhttps?://", body))
+    if links > MAX_LINKS:
+        raise UsageError(f"a comment may hold at most {MAX_LINKS} links (this one: {links})")
+
+
+def comment_html(engine: Engine, c: Comment, run: Runner = direct) -> str:
+    """A comment's sanitised HTML: stored when written; rendered (and stored) again only if the renderer changed."""
+    if c.deleted:
+        return ""
+    if c.html is not None and c.html_version == RENDER_VERSION:
+        return c.html
+    html = render_markdown(c.body)
+    run(engine.store.community.set_comment_html, c.id, html, RENDER_VERSION)
+    return html
 
 
 def render_markdown(body: str) -> str:
@@ -148,8 +206,17 @@ def comment(engine: Engine, user: User, paper_ref: str, body: str, parent_id: in
     """Add a comment (or a one-level reply) to a paper; returns its id."""
     store = engine.store
     paper = run(store.get_paper, paper_ref)
-    return int(run(store.community.add_comment, paper.id, user.id, clean_body(body), parent_id,
-                   engine.settings.lab_comments_per_day))
+    text = clean_body(body)
+    check_markdown(text)
+    return int(run(store.community.add_comment, paper.id, user.id, text, parent_id,
+                   engine.settings.lab_comments_per_day, (render_markdown(text), RENDER_VERSION)))
+
+
+def edit(engine: Engine, user: User, comment_id: int, body: str, run: Runner = direct) -> Comment:
+    """Change one's own comment: checked and rendered once, here, like a new one."""
+    text = clean_body(body)
+    check_markdown(text)
+    return run(engine.store.community.edit_comment, comment_id, user.id, text, (render_markdown(text), RENDER_VERSION))
 
 
 def hide(engine: Engine, user: User, comment_id: int, hidden: bool, run: Runner = direct) -> Comment:

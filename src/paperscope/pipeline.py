@@ -292,7 +292,8 @@ LIVE_BACKLOG = 500  # past this many unembedded/unindexed papers, a submission w
 def fetch_arxiv_papers(settings: Settings, ids: list[str]) -> list[Paper]:
     """Fetch named arXiv papers through the arXiv API (network only: the caller stores them).
 
-    A member waits on this in a web request, so it retries at most once and times out in 20 s.
+    The lab's fetcher runs it outside any request; one round retries at most once and times out in 20 s, so
+    an unreachable arXiv never holds the queue for long (the ids are tried again later).
     """
     from .sources import arxiv_api
     from .sources._http import Client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, SourceError
 from .common import echo_json, open_engine
 
 
@@ -28,16 +28,22 @@ def submit_cmd(ctx: click.Context, paper: str, email: str, withdraw: bool, as_js
         click.echo(f"withdrew {paper} from today's lab list")
         return
     result = community.submit(engine, user, paper)
+    if isinstance(result, community.Queued):  # the CLI is its own fetcher: fetch now, then read the list
+        community.fetch_pending(engine)
+        result = community.submit(engine, user, paper)
+        if isinstance(result, community.Queued):
+            reasons = [p.reason for p in engine.store.community.pending_of(user.id, result.day)
+                       if p.arxiv_id == result.arxiv_id]
+            raise SourceError(f"arXiv {result.arxiv_id} could not be fetched: {reasons[0] if reasons else 'queued'}")
+        result = community.SubmitResult(result.paper, result.submission, True, True, True)
     s = result.submission
     if as_json:
         echo_json({"id": result.paper.arxiv_id or result.paper.id, "title": result.paper.title, "day": s.day,
                    "submittedBy": s.submitted_by, "submittedOnDailyAt": s.submitted_at, "created": result.created,
-                   "fetched": result.fetched, "indexed": result.indexed})
+                   "fetched": result.fetched})
         return
     where = "fetched from arXiv and " if result.fetched else ""
     if result.created:
         click.echo(f"{where}submitted {result.paper.id} “{result.paper.title}” to the lab list of {s.day}")
     else:
         click.echo(f"{result.paper.id} is already on the lab list of {s.day} (submitted by {s.submitted_by})")
-    if not result.indexed:
-        click.echo("it becomes searchable after the next `paperscope update` (the backlog is too large to index now)")

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ForbiddenError, LimitError, NotFoundError, UsageError
+from ..names import clean_display_name, lookalike
 from .db import now_utc
-from .rows import SqlRows
+from .pending import PendingQueries
 
 if TYPE_CHECKING:
     from . import Store
@@ -45,6 +46,8 @@ class Comment:
     edited_at: str | None
     deleted: bool
     hidden: bool
+    html: str | None = None  # the body rendered and sanitised when written, by renderer `html_version`
+    html_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,20 +71,18 @@ def default_name(user_id: int) -> str:
 
 
 def clean_name(name: str) -> str:
-    """A display name: 2-40 printable characters, no '@' (so it can never be an email address)."""
-    value = " ".join(str(name).split())
-    if not 2 <= len(value) <= 40 or "@" in value or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
-        raise UsageError("a display name is 2 to 40 printable characters without '@'")
-    return value
+    """A display name: NFKC, 2-40 printable characters, no '@' (never an email address), no direction marks,
+    not a reserved name (see `paperscope.names`)."""
+    return clean_display_name(name)
 
 
 _NAME = "coalesce(m.display_name, 'member-' || {0}.user_id)"
 _COMMENT_COLUMNS = ("c.id, c.paper_id, c.user_id, " + _NAME.format("c") +
-                    ", c.parent_id, c.body, c.created_at, c.edited_at, c.deleted, c.hidden")
+                    ", c.parent_id, c.body, c.created_at, c.edited_at, c.deleted, c.hidden, c.html, c.html_version")
 
 
 def _comment(r: Sequence[Any]) -> Comment:
-    return Comment(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]))
+    return Comment(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]), r[10], int(r[11] or 0))
 
 
 def gather_activity(ids: Sequence[str], ups: dict[str, int], coms: dict[str, int],
@@ -99,7 +100,7 @@ def _submission(row: Sequence[Any]) -> Submission:
     return Submission(row[0], row[1], int(row[2]), row[3], row[4], int(row[5]))
 
 
-class CommunityQueries(SqlRows):
+class CommunityQueries(PendingQueries):
     """The lab's SQL that reads the same in SQLite and PostgreSQL; each backend's CommunityRows adds the rest."""
 
     # the upvotes a paper brought from its source (JSON in `papers.signals`), read in the backend's dialect
@@ -110,6 +111,10 @@ class CommunityQueries(SqlRows):
         value = clean_name(name)
         if value.lower().startswith("member-") and value.lower() != default_name(user_id):
             raise UsageError("names starting with 'member-' are reserved; choose another")
+        others = (r[0] for r in self.run("SELECT display_name FROM lab_members WHERE user_id != ?", (user_id,)))
+        if (twin := lookalike(value, others)) is not None:
+            how = "is taken" if twin.casefold() == value.casefold() else f"looks like {twin!r}, another member's name"
+            raise UsageError(f"the name {value!r} {how}; choose another")
         return value
 
     def _lock_member(self, user_id: int) -> None:
@@ -128,13 +133,22 @@ class CommunityQueries(SqlRows):
         assert created is not None
         return created, added
 
-    def add_comment(self, paper_id: str, user_id: int, body: str, parent_id: int | None, limit: int) -> int:
-        """A new comment or reply (replies nest one level: a reply to a reply joins its parent)."""
+    def add_comment(self, paper_id: str, user_id: int, body: str, parent_id: int | None, limit: int,
+                    html: tuple[str, int] | None = None) -> int:
+        """A new comment or reply (replies nest one level: a reply to a reply joins its parent), with its
+        rendered HTML and the renderer's version when the caller rendered it."""
         with self.store.transaction():
             parent_id = self._thread_parent(paper_id, parent_id)
             self._lock_member(user_id)
             self._check_comment_limit(user_id, limit)
-            return self._insert_comment(paper_id, user_id, parent_id, body)
+            cid = self._insert_comment(paper_id, user_id, parent_id, body)
+            if html is not None:
+                self.run("UPDATE lab_comments SET html = ?, html_version = ? WHERE id = ?", (*html, cid))
+            return cid
+
+    def set_comment_html(self, comment_id: int, html: str, version: int) -> None:
+        """Keep a comment's rendered HTML (written once, or again when the renderer's version changes)."""
+        self.write("UPDATE lab_comments SET html = ?, html_version = ? WHERE id = ?", (html, version, comment_id))
 
     if TYPE_CHECKING:  # each backend's CommunityRows: the INSERTs (SQLite's lastrowid, PostgreSQL's RETURNING)
         def _insert_submission(self, day: str, paper_id: str, user_id: int) -> bool: ...
@@ -170,9 +184,10 @@ class CommunityQueries(SqlRows):
         return str(row[0]) if row else default_name(user_id)
 
     def submissions_today(self, user_id: int, day: str) -> int:
-        """How many papers this member submitted on a day (for the limit and the form's hint)."""
+        """How many papers this member submitted on a day, queued and failed fetches included (for the limit
+        and the form's hint)."""
         return int(self.run("SELECT count(*) FROM lab_submissions WHERE user_id = ? AND day = ?",
-                            (user_id, day)).fetchone()[0])
+                            (user_id, day)).fetchone()[0]) + self.pending_count(user_id, day)
 
     def withdraw(self, paper_id: str, user_id: int, day: str) -> None:
         """Take one's own submission of a day off the list; anyone else's is refused."""
@@ -249,16 +264,17 @@ class CommunityQueries(SqlRows):
                         (paper_id,)).fetchall()
         return [_comment(r) for r in rows]
 
-    def edit_comment(self, comment_id: int, user_id: int, body: str) -> Comment:
-        """Change one's own comment; another member's is refused."""
+    def edit_comment(self, comment_id: int, user_id: int, body: str, html: tuple[str, int] | None = None) -> Comment:
+        """Change one's own comment (with its new rendered HTML); another member's is refused."""
         with self.store.transaction():
             c = self.comment(comment_id)
             if c.user_id != user_id:
                 raise ForbiddenError("only its author can edit a comment")
             if c.deleted:
                 raise UsageError("a deleted comment cannot be edited")
-            self.run("UPDATE lab_comments SET body = ?, edited_at = ? WHERE id = ?",
-                     (body, now_utc(), comment_id))
+            rendered, version = html if html is not None else (None, 0)
+            self.run("UPDATE lab_comments SET body = ?, edited_at = ?, html = ?, html_version = ? WHERE id = ?",
+                     (body, now_utc(), rendered, version, comment_id))
         return self.comment(comment_id)
 
     def delete_comment(self, comment_id: int, user_id: int) -> Comment:
@@ -267,7 +283,7 @@ class CommunityQueries(SqlRows):
             c = self.comment(comment_id)
             if c.user_id != user_id:
                 raise ForbiddenError("only its author can delete a comment")
-            self.run("UPDATE lab_comments SET body = '', deleted = 1, edited_at = ? WHERE id = ?",
+            self.run("UPDATE lab_comments SET body = '', html = NULL, deleted = 1, edited_at = ? WHERE id = ?",
                      (now_utc(), comment_id))
         return self.comment(comment_id)
 

@@ -105,7 +105,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
             app.state.scheduler = Scheduler(settings, lambda: follow_new_generation(app))
             app.state.scheduler.start()
+        from .fetcher import Fetcher
+
+        fetcher = Fetcher(app.state.engine, lambda: follow_new_generation(app))
+        fetcher.start()
         yield
+        fetcher.stop()
         if app.state.scheduler:
             app.state.scheduler.stop()
 
@@ -179,10 +184,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
 
 def follow_new_generation(app: FastAPI) -> None:
-    """After a scheduled update: load the generation it wrote now (the live engine would notice it anyway)."""
-    refresh = getattr(app.state.engine, "refresh", None)
+    """After a scheduled update or a fetch: load the generation it wrote now. The live engine (the server's)
+    would notice it at the next request anyway; a plain engine (tests, embedding callers) reopens it here."""
+    engine = app.state.engine
+    refresh = getattr(engine, "refresh", None)
     if refresh is not None:
         refresh()
+    elif not engine.settings.database_url:
+        fresh = open_engine(engine.store, engine.settings, engine._embedder)
+        engine.keyword, engine.vectors, engine.generation = fresh.keyword, fresh.vectors, fresh.generation
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:

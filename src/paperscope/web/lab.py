@@ -19,7 +19,7 @@ from ..errors import ForbiddenError, UsageError
 from ..feeds import atom, json_feed
 from .common import hf_paper, locked, render, row_id
 from .labdata import lab_items, with_activity
-from .session import check_csrf, require_user
+from .session import check_csrf, current_user, require_user
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["lab"])
@@ -47,43 +47,23 @@ def _day(raw: str | None) -> str:
         raise UsageError(f"date {raw!r} is not a day; use YYYY-MM-DD") from None
 
 
-def _reopen_indexes(request: Request) -> None:
-    """Make this server's engine see the generation a submission just published.
-
-    A live engine (the server's) follows the `CURRENT` pointer itself: ask it to look now rather than at
-    the next request. A plain engine (tests, embedding callers) reopens the live generation.
-    """
-    from ..live import LiveEngine
-    from ..search import open_engine
-
-    engine = request.app.state.engine
-    if isinstance(engine, LiveEngine):
-        engine.refresh()
-        return
-    fresh = open_engine(engine.store, engine.settings, engine._embedder)
-    engine.keyword, engine.vectors, engine.generation = fresh.keyword, fresh.vectors, fresh.generation
-
-
-def _submit(request: Request, ref: str) -> community.SubmitResult:
-    user = require_user(request)
-    engine = request.app.state.engine
-    result = community.submit(engine, user, ref, run=partial(locked, request))
-    if result.fetched and result.indexed:
-        locked(request, _reopen_indexes, request)
-    return result
+def _submit(request: Request, ref: str) -> community.SubmitResult | community.Queued:
+    return community.submit(request.app.state.engine, require_user(request), ref, run=partial(locked, request))
 
 
 # --- pages and forms ------------------------------------------------------------------------------
 
 @router.get("/lab", response_class=HTMLResponse)
 def lab_page(request: Request, date_: str | None = Query(None, alias="date", max_length=10)) -> HTMLResponse:
-    """The Lab tab: the day's submissions, most upvoted first."""
+    """The Lab tab: the day's submissions, most upvoted first; a member also sees their fetches in flight."""
     store = request.app.state.engine.store
     day = _day(date_)
     items = locked(request, lab_items, store, day, 100, 0)
     prev_day, next_day = locked(request, store.community.submission_days, day)
+    user = current_user(request)
+    pending = locked(request, store.community.pending_of, user.id, day) if user else []
     return render(request, "lab.html", day=day, items=items, prev_day=prev_day, next_day=next_day,
-                  today=community.today(), tab="lab")
+                  today=community.today(), tab="lab", pending=pending)
 
 
 @router.post("/submit")
@@ -91,13 +71,15 @@ def submit_form(request: Request, paper: str = Form("", max_length=community.MAX
                 csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     result = _submit(request, paper)
+    if isinstance(result, community.Queued):
+        request.session["flash"] = (f"Fetching arXiv {result.arxiv_id}: it joins today's lab list as soon as it "
+                                    "arrives (this page shows how it goes).")
+        return _back("/lab?" + urlencode({"date": result.day}) + "#pending")
     pid = result.paper.id
     if result.created:
         note = f"Submitted “{result.paper.title}” to today's lab list."
     else:
         note = f"“{result.paper.title}” is already on today's lab list (submitted by {result.submission.submitted_by})."
-    if result.fetched and not result.indexed:
-        note += " It is searchable after the operator's next `paperscope update`."
     request.session["flash"] = note
     return _back("/lab?" + urlencode({"date": result.submission.day}) + f"#{quote(pid)}")
 
@@ -159,8 +141,7 @@ def edit_form(request: Request, comment_id: int, body: str = Form("", max_length
               csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     user = require_user(request)
-    c = locked(request, request.app.state.engine.store.community.edit_comment, row_id(comment_id, "comment"), user.id,
-               community.clean_body(body))
+    c = community.edit(request.app.state.engine, user, row_id(comment_id, "comment"), body, run=partial(locked, request))
     return _back(_paper_url(c.paper_id, f"c{c.id}"))
 
 
@@ -252,12 +233,22 @@ def api_submit(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(ref, str):
         raise UsageError('send {"paper": "<arXiv id or URL>"}')
     result = _submit(request, ref)
+    if isinstance(result, community.Queued):  # answered at once; GET /api/lab/pending says how it goes
+        return {"id": result.arxiv_id, "day": result.day, "state": "fetching", "created": result.created}
     store = request.app.state.engine.store
     items = locked(request, lab_items, store, result.submission.day, 1000, 0)
     from .labdata import lab_item_json
 
     item = next(lab_item_json(*x) for x in items if x[0].id == result.paper.id)
-    return {**item, "created": result.created, "fetched": result.fetched, "indexed": result.indexed}
+    return {**item, "state": "submitted", "created": result.created}
+
+
+@api.get("/lab/pending", summary="Your submissions still fetching from arXiv, or failed (Bearer token)")
+def api_pending(request: Request, date_: str | None = Query(None, alias="date", max_length=10)) -> list[dict[str, Any]]:
+    user = _token_user(request)
+    rows = locked(request, request.app.state.engine.store.community.pending_of, user.id, _day(date_))
+    return [{"id": p.arxiv_id, "day": p.day, "state": "fetching" if p.state != "failed" else "failed",
+             "reason": p.reason, "createdAt": p.created_at} for p in rows]
 
 
 @api.get("/papers/{paper_id:path}/comments", summary="A paper's discussion (sanitised HTML and Markdown source)")
@@ -269,5 +260,7 @@ def api_comments(request: Request, paper_id: str) -> list[dict[str, Any]]:
         gone = c.deleted or c.hidden
         out.append({"id": c.id, "parentId": c.parent_id, "author": c.author, "createdAt": c.created_at,
                     "editedAt": c.edited_at, "deleted": c.deleted, "hidden": c.hidden,
-                    "body": "" if gone else c.body, "html": "" if gone else community.render_markdown(c.body)})
+                    "body": "" if gone else c.body,
+                    "html": "" if gone else community.comment_html(request.app.state.engine, c,
+                                                                   run=partial(locked, request))})
     return out

@@ -113,6 +113,6 @@ def install(app: FastAPI) -> None:
         lab_counts=lab_counts, lab_upvoted=lab_upvoted, lab_paper=lab_paper, lab_today=community.today,
         lab_day=lambda day: run(lab_items, store(), day, 100, 0),
         lab_name=lambda user_id: run(store().community.display_name, user_id),
-        lab_markdown=lambda body: Markup(community.render_markdown(body)),  # sanitised by nh3 inside
+        lab_comment_html=lambda c: Markup(community.comment_html(app.state.engine, c, run)),  # sanitised when written
     )
     env.filters["lab_source"] = lambda text: Markup(community.defuse(str(escape(text))))  # a textarea's text
