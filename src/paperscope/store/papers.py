@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..clean import clean_paper
 from ..errors import NotFoundError
 from ..merge import merge
-from ..models import Author, Paper, Signal, Version
+from ..models import Paper
 from ..text import canonical_id, latex_to_text, normalise_doi, parse_arxiv_id
 from .db import Database, now_utc
+from .records import _COLUMNS, _from_row, _to_row
 from .rows import SqlRows
 
 # The day a paper is shown on (featured on Hugging Face, else announced); undated papers have none.
@@ -39,38 +39,7 @@ def name_key(name: str) -> str:
     return " ".join(name.lower().replace(".", " ").split())
 
 
-def _to_row(p: Paper) -> tuple[Any, ...]:
-    return (
-        p.id, p.arxiv_id, p.doi, p.title, p.abstract,
-        json.dumps([[a.name, list(a.affiliations)] for a in p.authors], ensure_ascii=False),
-        json.dumps(list(p.categories)), p.published, p.updated, p.first_seen,
-        json.dumps([[v.version, v.created] for v in p.versions]),
-        p.journal_ref, p.comments, p.license,
-        json.dumps(p.links, sort_keys=True, ensure_ascii=False),
-        json.dumps({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
-        json.dumps(list(p.sources)), p.withdrawn, p.featured, p.abstract_source, p.title_source,
-    )
-
-
-_COLUMNS = (
-    "id, arxiv_id, doi, title, abstract, authors, categories, published, updated, first_seen, "
-    "versions, journal_ref, comments, license, links, signals, sources, withdrawn, featured, abstract_source, "
-    "title_source"
-)
 _MARKS = ",".join("?" * (len(_COLUMNS.split(",")) + 1))
-
-
-def _from_row(r: Sequence[Any]) -> Paper:
-    return Paper(
-        id=r[0], arxiv_id=r[1], doi=r[2], title=r[3], abstract=r[4],
-        authors=tuple(Author(n, tuple(aff)) for n, aff in json.loads(r[5])),
-        categories=tuple(json.loads(r[6])), published=r[7], updated=r[8], first_seen=r[9],
-        versions=tuple(Version(v, c) for v, c in json.loads(r[10])),
-        journal_ref=r[11], comments=r[12], license=r[13], links=json.loads(r[14]),
-        signals={k: Signal(v, s, a) for k, (v, s, a) in json.loads(r[15]).items()},
-        sources=tuple(json.loads(r[16])), withdrawn=r[17], featured=r[18], abstract_source=r[19],
-        title_source=r[20],
-    )
 
 
 class PaperQueries(SqlRows):

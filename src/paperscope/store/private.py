@@ -2,63 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
-from ..clean import clean_paper
 from ..models import Paper
 from .accounts import UserRows, clean_tag
 from .db import now_utc
-from .papers import _COLUMNS, _from_row, _to_row
+from .records import PRIVATE, clean_stored_records, from_record, private_record, recleaned
 from .rows import SqlRows
 
-_NAMES = [c.strip() for c in _COLUMNS.split(",")]
-
-PRIVATE = "private:"
-
-
-def private_record(paper: Paper) -> tuple[str, str]:
-    """A record's private id and the JSON kept of it: by column name, so it survives columns added to `papers`
-    later (and reads back on either backend). The record is cleaned as a catalogue paper is (http(s) links only,
-    dates in range, bounded lengths and lists, no control characters); ValueError when no title is left."""
-    paper = clean_paper(paper)[0]
-    pid = paper.id if paper.id.startswith(PRIVATE) else PRIVATE + paper.id
-    row = _to_row(Paper(**{**paper.__dict__, "id": pid}))
-    return pid, json.dumps(dict(zip(_NAMES, row, strict=True)), ensure_ascii=False)
-
-
-def from_record(record: str) -> Paper:
-    """The Paper a private record's JSON holds (columns it lacks read as None)."""
-    values = json.loads(record)
-    return _from_row([values.get(c) for c in _NAMES])
-
-
-def recleaned(record: str) -> str | None:
-    """A stored private record's JSON cleaned again (for the migration that cleans records imported before every
-    import was cleaned); None when it is already clean or has nothing left to keep."""
-    try:
-        _, fresh = private_record(from_record(record))
-    except ValueError:
-        return None
-    return None if fresh == record else fresh
-
-
-_PAGE = ("SELECT user_id, id, record FROM private_papers WHERE user_id > {m} OR (user_id = {m} AND id > {m})"
-         " ORDER BY user_id, id LIMIT 1000")
-
-
-def clean_stored_records(conn: Any, mark: str = "?") -> None:
-    """The migration (both backends; `mark` is the driver's placeholder) that cleans every private record stored
-    before imports were cleaned like the catalogue, one page at a time."""
-    last: tuple[int, str] = (-1, "")
-    while rows := conn.execute(_PAGE.format(m=mark), (last[0], last[0], last[1])).fetchall():
-        last = (rows[-1][0], rows[-1][1])
-        for user_id, pid, record in rows:
-            if (fresh := recleaned(record)) is not None:
-                conn.execute(f"UPDATE private_papers SET record = {mark} WHERE user_id = {mark} AND id = {mark}",
-                             (fresh, user_id, pid))
-
+__all__ = ["PRIVATE", "PrivateQueries", "PrivateRows", "clean_stored_records", "from_record", "private_record",
+           "recleaned"]
 
 class PrivateQueries(SqlRows):
     """Private records' SQL that reads the same in SQLite and PostgreSQL; each backend's PrivateRows adds the rest."""
@@ -109,6 +62,12 @@ class PrivateRows(UserRows, PrivateQueries):
 
     def private_papers(self, user_id: int, ids: Sequence[str] | None = None) -> dict[str, Paper]:
         """This user's private records by id (all of them, or these)."""
-        rows = self.conn.execute("SELECT id, record FROM private_papers WHERE user_id = ?", (user_id,)).fetchall()
-        wanted = None if ids is None else set(ids)
-        return {i: from_record(r) for i, r in rows if wanted is None or i in wanted}
+        if ids is None:
+            rows = self.conn.execute("SELECT id, record FROM private_papers WHERE user_id = ?", (user_id,)).fetchall()
+        else:  # only these: a page of a large library reads its page, not every record
+            wanted, rows = list(dict.fromkeys(ids)), []
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i:i + 500]
+                rows += self.conn.execute("SELECT id, record FROM private_papers WHERE user_id = ? AND id IN"
+                                          f" ({','.join('?' * len(chunk))})", (user_id, *chunk)).fetchall()
+        return {i: from_record(r) for i, r in rows}

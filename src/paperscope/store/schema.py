@@ -62,7 +62,7 @@ def _convert_abstracts(conn: sqlite3.Connection) -> None:
 def _clean_private_records(conn: sqlite3.Connection) -> None:
     """Private records imported before imports were cleaned like the catalogue: cleaned now (links, dates,
     lengths, control characters)."""
-    from .private import clean_stored_records
+    from .records import clean_stored_records
 
     clean_stored_records(conn, "?")
 

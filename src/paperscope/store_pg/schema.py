@@ -28,7 +28,7 @@ def _retext_rows(conn: Any) -> None:
 def _clean_private_records(conn: Any) -> None:
     """Private records imported before imports were cleaned like the catalogue: cleaned now (links, dates,
     lengths, control characters) (store/schema.py twin)."""
-    from ..store.private import clean_stored_records
+    from ..store.records import clean_stored_records
 
     clean_stored_records(conn, "%s")
 
