@@ -79,7 +79,10 @@ class Settings:
     login_limit: int = _s(5, "failed sign-ins per account per minute before HTTP 429 (the wait doubles each time)")
     login_address_limit: int = _s(20, "failed sign-ins per client address per minute before HTTP 429")
     hash_workers: int = _s(1, "password hashes computed at once per worker process (the rest wait their turn)")
-    api_rate: int = _s(120, "API requests per minute per token (HTTP 429 with Retry-After past it)")
+    api_rate: int = _s(120, "API and private-feed requests per minute per member, whichever token they carry "
+                            "(HTTP 429 with Retry-After past it)")
+    signup_per_address_per_hour: int = _s(5, "accounts one client address may open per hour with open sign-up "
+                                              "(HTTP 429 past it); 0: unlimited")
     api_anon_rate: int = _s(0, "anonymous API requests per minute per client address; 0: unlimited")
     webhook_allow: str = _s("", "comma-separated hosts, addresses or networks (CIDR) webhooks may reach although "
                                 "private or loopback, e.g. '10.1.2.3,hooks.lab.internal'")

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..auth import new_reset_token
 from ..digest import reset_message, send_queued
 from ..errors import UsageError
-from .common import locked, render, row_id, signup_mode
+from .common import locked, recent_problems, render, row_id, signup_mode
 from .session import check_csrf, require_admin
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +21,8 @@ def admin_page(request: Request) -> HTMLResponse:
     me = require_admin(request)
     users = request.app.state.engine.store.users
     return render(request, "admin.html", me=me, accounts=locked(request, users.all), mode=signup_mode(request),
-                  runs=locked(request, users.recent_runs, 10), failures=locked(request, users.outbox_failures, 50))
+                  runs=locked(request, users.recent_runs, 10), failures=locked(request, users.outbox_failures, 50),
+                  problems=recent_problems(request))
 
 
 @router.post("/admin/user")

@@ -32,7 +32,8 @@ from ..errors import (
 from ..live import LiveEngine
 from ..schedule import parse_schedule
 from ..search import Engine, open_engine
-from .common import redact
+from .common import member_message
+from .reccache import RecommendationCache
 
 HERE = Path(__file__).parent
 log = logging.getLogger("paperscope.web")
@@ -122,6 +123,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or LiveEngine(settings)  # per-thread SQLite, index generations followed live
     app.state.settings = settings
     app.state.scheduler = None
+    app.state.recs = RecommendationCache()
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.globals["version"] = __version__
     apidocs.mount(app)  # before /static, which would otherwise answer /static/apidocs/… with a 404
@@ -164,7 +166,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         if status == 500:
             log.error("request failed: %s", exc)
         extra = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitError) else None
-        return respond(request, status, redact(str(exc), settings.home), exc.code, extra)
+        return respond(request, status, member_message(request, exc), exc.code, extra)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Any:

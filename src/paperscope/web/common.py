@@ -5,7 +5,10 @@ Routers import this module and the services, never each other; `app` mounts them
 
 from __future__ import annotations
 
+import logging
 import re
+import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,7 +16,15 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from ..errors import IndexDamagedError, NotFoundError
+from ..errors import (
+    ConfigError,
+    IndexDamagedError,
+    MissingExtraError,
+    NotFoundError,
+    PaperscopeError,
+    SourceError,
+    StoreError,
+)
 from ..models import Paper
 from ..search import MODES
 from .session import LazyToken, current_user
@@ -110,3 +121,58 @@ def client_address(request: Request) -> str:
     """The peer address the throttles count by (behind a proxy, every client shares the proxy's)."""
     return request.client.host if request.client else "unknown"
 
+
+
+# --- what a member reads of an error ----------------------------------------------------------------
+
+log = logging.getLogger("paperscope.web")
+# Errors whose whole text is for the operator (upstream URLs, exception text, settings): members read this instead.
+PLAIN: tuple[tuple[type[PaperscopeError], str], ...] = (
+    (SourceError, "a service this server reads papers from (such as arXiv) could not be reached or did not answer "
+                  "properly; try again later"),
+    (MissingExtraError, "this feature is not installed on this server"),
+    (ConfigError, "this server is not set up for that; the administrator can see why"),
+)
+_COMMAND_ASIDE = re.compile(r"\s*\([^()]*`[^`]*`[^()]*\)")  # "(`paperscope user add`)", "(with vectors: run `…`)"
+_OPERATOR_CLAUSE = re.compile(r"`|\brun the |ask the operator|_url\b|https?://", re.I)
+PROBLEMS_KEPT = 50
+
+
+def member_message(request: Request, exc: PaperscopeError) -> str:
+    """The error as a member reads it: no internal URLs, exception text or operator instructions (CLI commands,
+    settings, "run the ingest again"). The full text goes to the log and to /admin's recent problems. A damaged
+    index keeps naming its rebuild, as /readyz does: it is the one message every reader needs the operator for."""
+    home = request.app.state.settings.home
+    full = redact(str(exc), home)
+    if isinstance(exc, IndexDamagedError):
+        return full
+    plain = next((text for kind, text in PLAIN if isinstance(exc, kind)), None)
+    if plain is None and isinstance(exc, StoreError):
+        plain = "the server could not read or write its data just now; try again in a moment"
+    if plain is None:
+        clauses = [c for c in _COMMAND_ASIDE.sub("", full).split("; ") if c]
+        kept = [c.split(": run `")[0] for c in clauses[:1]] + [c for c in clauses[1:] if not _OPERATOR_CLAUSE.search(c)]
+        plain = "; ".join(k for k in kept if k) or "that did not work; try again later"
+        if _OPERATOR_CLAUSE.search(plain):
+            plain = {401: "sign-in needed", 403: "not allowed", 404: "not found here"}.get(
+                _status(exc), "that did not work; try again later")
+    if plain != full:
+        log.warning("%s on %s: %s", type(exc).__name__, request.url.path, str(exc))
+        problems = getattr(request.app.state, "problems", None)
+        if problems is None:
+            problems = request.app.state.problems = deque(maxlen=PROBLEMS_KEPT)
+        problems.appendleft((time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), request.url.path,
+                             type(exc).__name__, str(exc)[:1000]))
+    return plain
+
+
+def _status(exc: PaperscopeError) -> int:
+    from ..errors import AuthError, ForbiddenError
+
+    return 404 if isinstance(exc, NotFoundError) else 403 if isinstance(exc, ForbiddenError) else (
+        401 if isinstance(exc, AuthError) else 400)
+
+
+def recent_problems(request: Request) -> list[tuple[str, str, str, str]]:
+    """(when, path, kind, full message) of the latest errors whose text members did not see, newest first."""
+    return list(getattr(request.app.state, "problems", None) or ())
