@@ -33,9 +33,10 @@ def bibtex_key(p: Paper) -> str:
     return f"{last}{year}{first}"[:60]
 
 
-def unique_keys(papers: Sequence[Paper]) -> list[str]:
-    """One key per paper, unique in the list (`smith2020deep`, `smith2020deepb`, `smith2020deepc`, …)."""
-    used: set[str] = set()
+def unique_keys(papers: Sequence[Paper], used: set[str] | None = None) -> list[str]:
+    """One key per paper, unique in the list (`smith2020deep`, `smith2020deepb`, `smith2020deepc`, …) and not in
+    `used` (a document written in chunks passes the same set to each; the new keys are added to it)."""
+    used = set() if used is None else used
     keys = []
     for p in papers:
         base = key = bibtex_key(p)
@@ -76,12 +77,13 @@ def _entry(p: Paper, key: str) -> Any:
     return Entry(kind, key, [Field(k, v) for k, v in fields if v])
 
 
-def to_bibtex_many(papers: Sequence[Paper]) -> str:
-    """Many papers as one BibTeX document, written by bibtexparser, every key unique, every field escaped."""
+def to_bibtex_many(papers: Sequence[Paper], used: set[str] | None = None) -> str:
+    """Many papers as one BibTeX document, written by bibtexparser, every key unique (also against `used`, for a
+    document written in chunks), every field escaped."""
     import bibtexparser
 
     library = bibtexparser.Library()
-    for p, key in zip(papers, unique_keys(papers), strict=True):
+    for p, key in zip(papers, unique_keys(papers, used), strict=True):
         library.add(_entry(p, key))
     return str(bibtexparser.write_string(library)).strip() + "\n"
 

@@ -6,6 +6,7 @@ title) are linked to it unchanged; the rest become records private to the import
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,21 +27,38 @@ class ImportReport:
     problems: tuple[str, ...]
 
 
-def owned_papers(store: Store, user_id: int, tag: str | None) -> list[Paper]:
-    """A tag's (or the whole library's) papers: catalogue papers first, then the user's private records."""
-    ids = store.users.paper_ids(user_id, tag)
-    papers = store.papers_by_ids(ids)
-    private = store.users.private_papers(user_id)
-    return [papers[i] for i in ids if i in papers] + [private[i] for i in store.users.private_ids(user_id, tag)
-                                                       if i in private]
+PAGE = 100  # papers a library page shows
+EXPORT_CHUNK = 500  # papers an export reads and writes at a time
+
+
+def owned_ids(store: Store, user_id: int, tag: str | None) -> list[tuple[bool, str]]:
+    """A tag's (or the whole library's) ids, (private?, id): catalogue papers first, then private records."""
+    return ([(False, i) for i in store.users.paper_ids(user_id, tag)]
+            + [(True, i) for i in store.users.private_ids(user_id, tag)])
+
+
+def papers_of(store: Store, user_id: int, refs: list[tuple[bool, str]]) -> list[Paper]:
+    """The papers of these `owned_ids` entries, in their order (read for just these ids)."""
+    shared = store.papers_by_ids([i for private, i in refs if not private])
+    private = store.users.private_papers(user_id, [i for is_private, i in refs if is_private])
+    return [p for p in ((private if is_private else shared).get(i) for is_private, i in refs) if p is not None]
+
+
+def export_chunks(store_of: Callable[[], Store], user_id: int, tag: str | None, fmt: str) -> Iterator[str]:
+    """A tag's (or the library's) papers as BibTeX or RIS, written a chunk at a time (memory stays flat; a
+    web response streams it). `store_of` gives the store of the thread that reads each chunk."""
+    refs, keys = owned_ids(store_of(), user_id, tag), set[str]()
+    for start in range(0, len(refs), EXPORT_CHUNK):
+        found = papers_of(store_of(), user_id, refs[start:start + EXPORT_CHUNK])
+        if fmt == "bibtex":
+            yield ("\n" if start else "") + to_bibtex_many(found, keys)
+        else:
+            yield "".join(to_ris(p) + "\n\n" for p in found)
 
 
 def export(store: Store, user_id: int, tag: str | None, fmt: str) -> str:
     """A tag's (or the library's) papers as one BibTeX or RIS document."""
-    found = owned_papers(store, user_id, tag)
-    if fmt == "bibtex":
-        return to_bibtex_many(found)
-    return "\n\n".join(to_ris(p) for p in found) + "\n"
+    return "".join(export_chunks(lambda: store, user_id, tag, fmt))
 
 
 def _match(store: Store, p: Paper) -> str | None:

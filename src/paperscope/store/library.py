@@ -26,6 +26,17 @@ class LibraryQueries(SqlRows):
         def _mark(self, user_id: int, paper_id: str, column: str, value: Any) -> None: ...
 
 
+    def library_stamp(self, user_id: int) -> tuple[Any, ...]:
+        """A cheap fingerprint of what a member's recommendations learn from (saves, votes, hides, upvotes):
+        it changes whenever one of them does, so a cached result can be reused until then."""
+        row = self.run(
+            "SELECT (SELECT count(*) FROM library WHERE user_id = ?), (SELECT max(saved_at) FROM library WHERE"
+            " user_id = ?), (SELECT count(*) FROM paper_state WHERE user_id = ?), (SELECT sum(vote * 2 + hidden)"
+            " FROM paper_state WHERE user_id = ?), (SELECT sum(length(paper_id) * (vote * 2 + hidden)) FROM"
+            " paper_state WHERE user_id = ?), (SELECT count(*) FROM lab_upvotes WHERE user_id = ?),"
+            " (SELECT max(created_at) FROM lab_upvotes WHERE user_id = ?)", (user_id,) * 7).fetchone()
+        return tuple(row)
+
     def remove(self, user_id: int, paper_id: str, tag: str | None = None) -> int:
         """Remove a paper from one tag, or from the whole library; returns rows removed."""
         if tag is None:

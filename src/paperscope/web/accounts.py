@@ -9,12 +9,13 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from ..auth import authenticate, check_password, hash_password, new_api_token, new_feed_token, normalise_email
 from ..errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
 from ..feeds import atom, json_feed
-from ..library import export, import_file, owned_papers
+from ..library import PAGE as LIBRARY_PAGE
+from ..library import export_chunks, import_file, owned_ids, papers_of
 from ..netguard import check_webhook
 from ..recommend import recommend
 from ..search import search
@@ -116,11 +117,16 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 # --- library --------------------------------------------------------------------------------------
 
 @router.get("/library", response_class=HTMLResponse)
-def library(request: Request, tag: str | None = Query(None, max_length=64)) -> HTMLResponse:
+def library(request: Request, tag: str | None = Query(None, max_length=64),
+            page: int = Query(1, ge=1, le=100_000)) -> HTMLResponse:
     user = require_user(request)
     store = request.app.state.engine.store
     tags = locked(request, store.users.tags, user.id)
-    return render(request, "library.html", tags=tags, tag=tag, papers=locked(request, owned_papers, store, user.id, tag))
+    refs = locked(request, owned_ids, store, user.id, tag)
+    pages = max(1, -(-len(refs) // LIBRARY_PAGE))
+    papers = locked(request, papers_of, store, user.id, refs[(page - 1) * LIBRARY_PAGE:page * LIBRARY_PAGE])
+    return render(request, "library.html", tags=tags, tag=tag, papers=papers, page=page, pages=pages,
+                  total=len(refs))
 
 
 @router.post("/library/save")
@@ -177,10 +183,12 @@ def export_tag(request: Request, fmt: str, tag: str | None = Query(None, max_len
     user = require_user(request)
     if fmt not in ("bib", "ris"):
         raise NotFoundError("export as .bib or .ris")
-    text = locked(request, export, request.app.state.engine.store, user.id, tag, "bibtex" if fmt == "bib" else "ris")
+    engine = request.app.state.engine  # a chunk at a time, each on the store of the thread that writes it
+    chunks = export_chunks(lambda: engine.store, user.id, tag, "bibtex" if fmt == "bib" else "ris")
     name = (tag or "library").replace('"', "").replace("/", "-") or "library"
     media = "application/x-bibtex" if fmt == "bib" else "application/x-research-info-systems"
-    return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{quote(name)}.{fmt}"'})
+    return StreamingResponse(chunks, media_type=media,
+                             headers={"Content-Disposition": f'attachment; filename="{quote(name)}.{fmt}"'})
 
 
 @router.post("/library/import")
@@ -201,13 +209,21 @@ def import_tag(request: Request, tag: str = Form(..., max_length=64), file: Uplo
 
 # --- recommendations, settings, unsubscribe ---------------------------------------------------------
 
+def _recommend(request: Request, user_id: int, tag: str | None, k: int) -> Any:
+    """A member's recommendations, computed once and reused until their library changes (rate-limited per member)."""
+    engine = request.app.state.engine
+    stamp = locked(request, engine.store.users.library_stamp, user_id)
+    return request.app.state.recs.get(user_id, tag, k, stamp, lambda: locked(request, recommend, engine, user_id,
+                                                                              tag, k))
+
+
 @router.get("/recommendations", response_class=HTMLResponse)
 def recommendations(request: Request, tag: str | None = Query(None, max_length=64)) -> HTMLResponse:
     user = require_user(request)
     engine = request.app.state.engine
     tags = locked(request, engine.store.users.tags, user.id)
     try:
-        recs = locked(request, recommend, engine, user.id, tag, 20)
+        recs = _recommend(request, user.id, tag, 20)
         note = None
     except UsageError as exc:
         recs, note = [], str(exc)
@@ -325,7 +341,7 @@ def _feed_user(request: Request, token: str) -> Any:
 def recommendations_feed(request: Request, token: str, fmt: str, tag: str | None = Query(None, max_length=64)) -> Response:
     user = _feed_user(request, token)
     try:
-        recs = locked(request, recommend, request.app.state.engine, user.id, tag, 30)
+        recs = _recommend(request, user.id, tag, 30)
     except UsageError:
         recs = []
     entries = [(r.paper, "Close to: " + "; ".join(p.title for p in r.because)) for r in recs]
