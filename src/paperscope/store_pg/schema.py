@@ -296,4 +296,7 @@ MIGRATIONS: tuple[str | Callable[[Any], None], ...] = (
     ALTER TABLE lab_comments ADD COLUMN html_version INTEGER NOT NULL DEFAULT 0
     """,
     _clean_private_records,
+    # Fields one source has and the others lack, as JSON under the source's own names: Hugging Face's
+    # ai_summary, ai_keywords and organization (read back into Paper's typed fields).
+    "ALTER TABLE papers ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'",
 )
