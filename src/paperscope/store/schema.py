@@ -330,4 +330,22 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     # Fields one source has and the others lack, as JSON under the source's own names: Hugging Face's
     # ai_summary, ai_keywords and organization (read back into Paper's typed fields).
     "ALTER TABLE papers ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'",
+    # A member's library import waits here for the server's worker (the upload, at most max_import_bytes, is
+    # dropped once done); the member sees its progress and report on /library.
+    """
+    CREATE TABLE import_jobs (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        fmt TEXT NOT NULL,
+        data BLOB,
+        state TEXT NOT NULL DEFAULT 'queued',
+        done INTEGER NOT NULL DEFAULT 0,
+        report TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX import_jobs_state ON import_jobs(state, id);
+    CREATE INDEX import_jobs_user ON import_jobs(user_id, id)
+    """,
 )
