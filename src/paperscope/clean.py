@@ -43,10 +43,16 @@ def cap_text(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+# The common case, decided without urlsplit: http(s), a plain host, printable ASCII only (nothing to strip).
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][!-~]*)?")
+
+
 def safe_url(value: object) -> str | None:
     """The URL if it is an absolute http(s) URL of sane length, else None (javascript:, data:, relative…)."""
     if not isinstance(value, str):
         return None
+    if len(value) <= MAX_LINK and _PLAIN_URL.fullmatch(value):
+        return value
     url = "".join(strip_controls(value).split())  # browsers ignore tabs/newlines inside a scheme: so do we
     if not url or len(url) > MAX_LINK:
         return None

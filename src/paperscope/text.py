@@ -102,6 +102,13 @@ def iso_utc(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# arXiv's own form (`Mon, 2 Apr 2007 19:18:42 GMT`, every version of every snapshot record), read without email.utils
+_ARXIV_DATE = re.compile(r"(?:[A-Z][a-z]{2}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+                         r"(\d{2}):(\d{2}):(\d{2}) GMT")
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                       "Dec"), start=1)}
+
+
 def parse_date(value: object) -> str | None:
     """Read the date formats sources use (ISO, RFC 2822, `YYYY-MM-DD`, a bare year) into ISO 8601 UTC."""
     if value is None:
@@ -109,6 +116,12 @@ def parse_date(value: object) -> str | None:
     text = str(value).strip()
     if not text:
         return None
+    m = _ARXIV_DATE.fullmatch(text)
+    if m:
+        try:
+            return iso_utc(datetime(int(m[3]), _MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]), tzinfo=UTC))
+        except ValueError:
+            return None
     if re.fullmatch(r"\d{4}", text):
         return f"{text}-01-01T00:00:00Z"
     if len(text) > 64:  # no date is that long; do not hand megabytes to the parsers

@@ -17,8 +17,10 @@ NAME = "arxiv_snapshot"
 
 def _authors(rec: dict[str, Any]) -> tuple[Author, ...]:
     """Names from Kaggle's `authors_parsed`; affiliations from the byline when it lines up with them."""
-    byline = parse_byline(str(rec.get("authors") or ""))
+    raw = str(rec.get("authors") or "")
     parsed = rec.get("authors_parsed")
+    # affiliations come only from parentheses in the byline: without any, the parsed names are all there is
+    byline = parse_byline(raw) if "(" in raw or not (isinstance(parsed, list) and parsed) else []
     if isinstance(parsed, list) and parsed:
         names = []
         for parts in parsed:
