@@ -81,3 +81,15 @@ def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log: IO[bytes]) -> N
     proc.wait()
     log.seek(0)
     raise RuntimeError(f"paperscope serve did not answer at {url}:\n{log.read().decode(errors='replace')}")
+
+
+def imports_done(session: requests.Session, url: str, timeout: float = 60) -> str:
+    """A member's /library page once every import they queued has finished (the server's importer runs them)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page = session.get(url + "/library", timeout=30).text
+        if "<strong>waiting</strong>" not in page and "<strong>reading</strong>" not in page:
+            return page
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the import did not finish within {timeout} s")
+        time.sleep(0.2)

@@ -36,6 +36,19 @@ def csrf_of(client: TestClient, path: str = "/login") -> str:
     return match.group(1)
 
 
+def imports_settled(client: TestClient, timeout: float = 60) -> str:
+    """/library once the app's importer thread (running while the client is open) has read every queued import."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        page = client.get("/library").text
+        if "<strong>waiting</strong>" not in page and "<strong>reading</strong>" not in page:
+            return page
+        assert time.monotonic() < deadline, "the import did not finish"
+        time.sleep(0.1)
+
+
 def signup(client: TestClient, email: str) -> None:
     r = client.post("/signup", data={"email": email, "password": "correct horse", "csrf": csrf_of(client, "/signup")},
                     follow_redirects=False)
@@ -82,9 +95,10 @@ def test_library_tags_notes_export_import_and_isolation(app):
         assert bib.status_code == 200 and "eprint = {0704.0001}" in bib.text
         ris = ada.get("/library/export.ris").text
         assert "TY  - " in ris and "M1  - arXiv:0704.0001" in ris
-        imported = ada.post("/library/import", data={"tag": "zotero", "csrf": token},
-                            files={"file": ("lib.bib", (DATA / "library.bib").read_bytes())}, follow_redirects=True)
-        assert "Imported into zotero: 0 matched in the catalogue, 2 kept as your private records" in imported.text
+        queued = ada.post("/library/import", data={"tag": "zotero", "csrf": token},
+                          files={"file": ("lib.bib", (DATA / "library.bib").read_bytes())}, follow_redirects=True)
+        assert "Importing into zotero" in queued.text
+        assert "done</strong>: 0 matched in the catalogue, 2 kept as your private records" in imports_settled(ada)
         # bob sees none of it, through pages or the API
         assert "0704.0001" not in bob.get("/library").text and "qcd" not in bob.get("/library").text
         assert bob.get("/api/library").json()["papers"] == []

@@ -14,9 +14,9 @@ from test_accounts_web import app, signup, store  # noqa: F401 - the fixtures, r
 N = 250
 
 
-def _fill(store, user_id: int) -> None:
+def _fill(db, user_id: int) -> None:
     for i in range(N):
-        store.users.save_private(user_id, Paper(id=f"mine-{i:04d}", title=f"Smith Notes Part {i}",
+        db.users.save_private(user_id, Paper(id=f"mine-{i:04d}", title=f"Smith Notes Part {i}",
                                                 abstract="A private record.", published="2024-01-02"), ["big"])
 
 

@@ -6,6 +6,7 @@ title) are linked to it unchanged; the rest become records private to the import
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from .cite import to_bibtex_many, to_ris
 from .clean import clean_paper
+from .errors import PaperscopeError
 from .models import Paper
 from .sources import files
 from .store import Store
@@ -71,11 +73,14 @@ def _match(store: Store, p: Paper) -> str | None:
     return by_title[0] if by_title else None
 
 
-def import_file(store: Store, user_id: int, path: Path, tag: str, fmt: str = "bibtex") -> ImportReport:
+def import_file(store: Store, user_id: int, path: Path, tag: str, fmt: str = "bibtex",
+                on_progress: Callable[[int], None] | None = None) -> ImportReport:
     """Tag every entry for this user: linked to the catalogue paper it matches, else kept as a private record."""
     matched = added = 0
     problems: list[str] = []
     for batch in files.harvest(path, None, 500, fmt):
+        if on_progress:
+            on_progress(matched + added + len(problems))
         problems += [f"{p.record}: {p.reason}" for p in batch.problems]
         for raw in batch.papers:
             try:  # the catalogue's cleaning: http(s) links only, dates in range, bounded sizes, no controls
@@ -91,6 +96,26 @@ def import_file(store: Store, user_id: int, path: Path, tag: str, fmt: str = "bi
                 store.users.save_private(user_id, paper, [tag])
                 added += 1
     return ImportReport(matched, added, tuple(problems))
+
+
+def run_import_job(store: Store) -> bool:
+    """Run the oldest queued library import (the server's worker calls this); False when none waits."""
+    job = store.users.claim_import()
+    if job is None:
+        return False
+    job_id, user_id, tag, fmt, data = job
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / ("import.csv" if fmt == "csv" else "import.bib")
+            path.write_bytes(data)
+            report = import_file(store, user_id, path, tag, fmt, lambda n: store.users.import_progress(job_id, n))
+    except PaperscopeError as exc:  # an unreadable file: the member reads why, the next job runs
+        store.users.finish_import(job_id, False, {"error": str(exc).split(";")[0]})
+        return True
+    store.users.finish_import(job_id, True, {"matched": report.matched, "added": report.added,
+                                             "problems": list(report.problems[:20]),
+                                             "skipped": len(report.problems)})
+    return True
 
 
 def import_bibtex(store: Store, user_id: int, path: Path, tag: str) -> ImportReport:

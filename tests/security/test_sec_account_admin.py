@@ -8,7 +8,7 @@ import sqlite3
 import requests
 from realserver import PASSWORD, cli, csrf, login, signup
 
-from serving import serving
+from serving import imports_done, serving
 
 
 def test_download_everything_then_delete_the_account(home):
@@ -20,6 +20,7 @@ def test_download_everything_then_delete_the_account(home):
                                               "csrf": token}, timeout=10)
         ada.post(url + "/library/import", data={"tag": "mine", "csrf": token}, timeout=30,
                  files={"file": ("x.bib", b"@misc{k1, title = {Owned Private Record}, year = {2020}}\n")})
+        imports_done(ada, url)
         data = ada.get(url + "/account/export.json", timeout=10).json()
         assert data["account"]["email"] == "owner@example.org"
         assert data["library"]["qcd"] == ["arxiv:0704.0001"] and data["marks"]["arxiv:0704.0001"]["note"] == "my note"

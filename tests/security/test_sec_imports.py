@@ -7,7 +7,7 @@ import re
 import requests
 from realserver import csrf, signup
 
-from serving import serving
+from serving import imports_done, serving
 
 HIJACK = """@article{hijack,
   title = {Totally Different Title Written By An Importer},
@@ -19,9 +19,12 @@ HIJACK = """@article{hijack,
 """
 
 
-def _import(s: requests.Session, url: str, tag: str, name: str, body: str) -> requests.Response:
-    return s.post(url + "/library/import", data={"tag": tag, "csrf": csrf(s, url + "/library")},
-                  files={"file": (name, body.encode())}, timeout=60)
+def _import(s: requests.Session, url: str, tag: str, name: str, body: str) -> str:
+    """Upload a file and return the library page once the server's importer has read it (with its report)."""
+    r = s.post(url + "/library/import", data={"tag": tag, "csrf": csrf(s, url + "/library")},
+               files={"file": (name, body.encode())}, timeout=60)
+    assert r.status_code == 200 and "Importing into" in r.text
+    return imports_done(s, url)
 
 
 def _private(title: str) -> str:
@@ -32,8 +35,8 @@ def test_import_links_to_catalogue_without_editing_it_and_private_records_stay_p
     with serving(home) as url:
         before = requests.get(url + "/api/papers/2405.00001", timeout=10).json()["title"]
         ada, bob = signup(url, "ada.import@example.org"), signup(url, "bob.import@example.org")
-        r = _import(ada, url, "mine", "lib.bib", HIJACK + _private("Ada's Own Unpublished Notes"))
-        assert r.status_code == 200 and "1 matched in the catalogue, 1 kept as your private records" in r.text
+        report = _import(ada, url, "mine", "lib.bib", HIJACK + _private("Ada's Own Unpublished Notes"))
+        assert "1 matched in the catalogue, 1 kept as your private records" in report
         assert requests.get(url + "/api/papers/2405.00001", timeout=10).json()["title"] == before
         assert before in requests.get(url + "/paper/arxiv:2405.00001", timeout=10).text
         assert "Totally Different" not in requests.get(url + "/paper/arxiv:2405.00001", timeout=10).text
@@ -54,7 +57,7 @@ def test_import_links_to_catalogue_without_editing_it_and_private_records_stay_p
 def test_csv_import_is_private_too(home):
     with serving(home) as url:
         ada = signup(url, "csv.import@example.org")
-        r = _import(ada, url, "csv", "list.csv", "title,authors,year\nA Spreadsheet Paper,Jo Smith,2021\n")
-        assert r.status_code == 200 and "1 kept as your private records" in r.text
+        report = _import(ada, url, "csv", "list.csv", "title,authors,year\nA Spreadsheet Paper,Jo Smith,2021\n")
+        assert "1 kept as your private records" in report
         assert re.search("A Spreadsheet Paper", ada.get(url + "/library", params={"tag": "csv"}, timeout=10).text)
         assert "Spreadsheet Paper" not in requests.get(url + "/api/search?q=Spreadsheet", timeout=30).text

@@ -9,7 +9,7 @@ from ..errors import UsageError
 from ..models import PaperState
 from .accounts import UserRows, clean_tag
 from .db import now_utc
-from .rows import SqlRows
+from .imports import ImportQueries
 
 
 def checked_query(query: str) -> str:
@@ -19,7 +19,7 @@ def checked_query(query: str) -> str:
     return query
 
 
-class LibraryQueries(SqlRows):
+class LibraryQueries(ImportQueries):
     """The library's SQL that reads the same in SQLite and PostgreSQL; each backend's LibraryRows adds the rest."""
 
     if TYPE_CHECKING:  # each backend's LibraryRows: set one column of paper_state, creating the row (an upsert)

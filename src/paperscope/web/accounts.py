@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import tempfile
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -15,10 +13,11 @@ from ..auth import authenticate, check_password, hash_password, new_api_token, n
 from ..errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
 from ..feeds import atom, json_feed
 from ..library import PAGE as LIBRARY_PAGE
-from ..library import export_chunks, import_file, owned_ids, papers_of
+from ..library import export_chunks, owned_ids, papers_of
 from ..netguard import check_webhook
 from ..recommend import recommend
 from ..search import search
+from ..store.accounts import clean_tag
 from ..trending import trending
 from .common import client_address, hf_paper, locked, render, signup_mode
 from .session import check_csrf, require_user, sign_in, sign_out
@@ -126,7 +125,7 @@ def library(request: Request, tag: str | None = Query(None, max_length=64),
     pages = max(1, -(-len(refs) // LIBRARY_PAGE))
     papers = locked(request, papers_of, store, user.id, refs[(page - 1) * LIBRARY_PAGE:page * LIBRARY_PAGE])
     return render(request, "library.html", tags=tags, tag=tag, papers=papers, page=page, pages=pages,
-                  total=len(refs))
+                  total=len(refs), imports=locked(request, store.users.imports_of, user.id))
 
 
 @router.post("/library/save")
@@ -198,12 +197,9 @@ def import_tag(request: Request, tag: str = Form(..., max_length=64), file: Uplo
     user = require_user(request)
     data = file.file.read()  # at most `max_import_bytes`: BodyLimit refused a larger body before it was read
     fmt = "csv" if (file.filename or "").lower().endswith((".csv", ".tsv")) else "bibtex"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / ("import.csv" if fmt == "csv" else "import.bib")
-        path.write_bytes(data)
-        report = locked(request, import_file, request.app.state.engine.store, user.id, path, tag, fmt)
-    request.session["flash"] = (f"Imported into {tag}: {report.matched} matched in the catalogue, {report.added} kept as "
-                                f"your private records, {len(report.problems)} skipped.")
+    locked(request, request.app.state.engine.store.users.enqueue_import, user.id, clean_tag(tag), fmt, data)
+    request.session["flash"] = (f"Importing into {tag}: the server reads the file in the background; this page "
+                                "shows how far it got and what it found.")
     return back("/library?" + urlencode({"tag": tag}))
 
 

@@ -106,12 +106,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
             app.state.scheduler = Scheduler(settings, lambda: follow_new_generation(app))
             app.state.scheduler.start()
-        from .fetcher import Fetcher
+        from .worker import start_workers
 
-        fetcher = Fetcher(app.state.engine, lambda: follow_new_generation(app))
-        fetcher.start()
+        workers = start_workers(app.state.engine, lambda: follow_new_generation(app))
         yield
-        fetcher.stop()
+        for worker in workers:
+            worker.stop()
         if app.state.scheduler:
             app.state.scheduler.stop()
 
