@@ -14,7 +14,10 @@ from urllib.parse import urlsplit
 
 from .models import LINK_KINDS, Author, Paper, Signal, Version
 
-MAX_TEXT = {"title": 1000, "abstract": 20000, "journal_ref": 1000, "comments": 2000, "license": 500}
+MAX_TEXT = {"title": 1000, "abstract": 20000, "journal_ref": 1000, "comments": 2000, "license": 500,
+            "ai_summary": 2000, "organization": 300}
+MAX_KEYWORDS = 50
+MAX_KEYWORD = 100
 MAX_ID = 512
 MAX_AUTHORS = 500
 MAX_NAME = 300
@@ -176,5 +179,8 @@ def clean_paper(p: Paper, today: date | None = None) -> tuple[Paper, list[str]]:
         featured=_date("featured", p.featured, today, notes),
         abstract_source=cap_text(p.abstract_source, MAX_TEXT["abstract"]) or None if p.abstract_source else None,
         title_source=cap_text(p.title_source, MAX_TEXT["title"]) or None if p.title_source else None,
+        ai_summary=texts["ai_summary"], organization=texts["organization"],
+        ai_keywords=tuple(dict.fromkeys(
+            k for k in (cap_text(str(w), MAX_KEYWORD) for w in p.ai_keywords[:MAX_KEYWORDS]) if k)),
     )
     return result, notes

@@ -7,7 +7,8 @@ import re
 
 from .models import Paper, Version
 
-_TEXT_FIELDS = ("title", "abstract", "authors", "categories", "doi", "journal_ref", "comments", "license")
+_TEXT_FIELDS = ("title", "abstract", "authors", "categories", "doi", "journal_ref", "comments", "license",
+                "ai_summary", "ai_keywords", "organization")
 
 
 def _version_number(version: Version) -> int:

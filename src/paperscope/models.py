@@ -31,7 +31,7 @@ class Signal:
     at: str
 
 
-LINK_KINDS = ("abs", "pdf", "code", "project")
+LINK_KINDS = ("abs", "pdf", "code", "project", "organization")  # organization: its Hugging Face page
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,9 @@ class Paper:
     featured: str | None = None  # first listed on Hugging Face daily papers (the day it is shown on)
     abstract_source: str | None = None  # the abstract as the source gave it (LaTeX), when it differs from `abstract`
     title_source: str | None = None  # the title as the source gave it, when it differs from `title`
+    ai_summary: str | None = None  # Hugging Face's one-sentence AI summary (its `ai_summary`), shown as such
+    ai_keywords: tuple[str, ...] = ()  # Hugging Face's AI-extracted keywords (its `ai_keywords`)
+    organization: str | None = None  # the Hugging Face organisation the paper is listed under (its full name)
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,7 @@ class SearchResult:
     query: ParsedQuery
     mode: str
     notes: tuple[str, ...] = ()
+    meaning_only: bool = False  # words were given but no paper contains them: every hit matched by meaning alone
 
 
 @dataclass(frozen=True)

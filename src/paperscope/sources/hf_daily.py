@@ -1,4 +1,4 @@
-"""The Hugging Face daily-papers API (`/api/daily_papers?date=…`): papers, upvotes and GitHub links."""
+"""The Hugging Face daily-papers API (`/api/daily_papers?date=…`): papers, upvotes, GitHub links, AI summaries."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from ..errors import UsageError
 from ..models import Author, Batch, Paper, Problem, Signal
@@ -54,11 +55,18 @@ def item_to_paper(item: Any, fetched_at: str, listed_on: str | None = None) -> P
         links["code"] = paper["githubRepo"]
     if isinstance(paper.get("projectPage"), str) and paper["projectPage"].startswith("http"):
         links["project"] = paper["projectPage"]
+    org = paper.get("organization") if isinstance(paper.get("organization"), dict) else item.get("organization")
+    org_name = clean(org.get("fullname") or org.get("name")) if isinstance(org, dict) else ""
+    if org_name and isinstance(org, dict) and isinstance(org.get("name"), str) and org["name"].strip():
+        links["organization"] = "https://huggingface.co/" + quote(org["name"].strip(), safe="")
+    keywords: list[Any] = paper["ai_keywords"] if isinstance(paper.get("ai_keywords"), list) else []
     return Paper(
         id=canonical_id(arxiv_id, None, None, title), arxiv_id=arxiv_id, title=title,
         abstract=clean(paper.get("summary") or item.get("summary")), authors=authors,
         published=parse_date(paper.get("publishedAt")), links=links, signals=signals, sources=(NAME,),
         featured=parse_date(paper.get("submittedOnDailyAt")) or parse_date(listed_on),
+        ai_summary=clean(paper.get("ai_summary")) or None, organization=org_name or None,
+        ai_keywords=tuple(k for k in (clean(w) for w in keywords if isinstance(w, str)) if k),
     )
 
 

@@ -20,15 +20,28 @@ def _to_row(p: Paper) -> tuple[Any, ...]:
         p.journal_ref, p.comments, p.license,
         json.dumps(p.links, sort_keys=True, ensure_ascii=False),
         json.dumps({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
-        json.dumps(list(p.sources)), p.withdrawn, p.featured, p.abstract_source, p.title_source,
+        json.dumps(list(p.sources)), p.withdrawn, p.featured, p.abstract_source, p.title_source, _extra(p),
     )
+
+
+def _extra(p: Paper) -> str:
+    """The `extra` column: fields only some sources have, under the source's own names (Hugging Face's)."""
+    extra: dict[str, Any] = {}
+    if p.ai_summary:
+        extra["ai_summary"] = p.ai_summary
+    if p.ai_keywords:
+        extra["ai_keywords"] = list(p.ai_keywords)
+    if p.organization:
+        extra["organization"] = p.organization
+    return json.dumps(extra, ensure_ascii=False, sort_keys=True)
 
 
 _COLUMNS = (
     "id, arxiv_id, doi, title, abstract, authors, categories, published, updated, first_seen, "
     "versions, journal_ref, comments, license, links, signals, sources, withdrawn, featured, abstract_source, "
-    "title_source"
+    "title_source, extra"
 )
+
 def _from_row(r: Sequence[Any]) -> Paper:
     return Paper(
         id=r[0], arxiv_id=r[1], doi=r[2], title=r[3], abstract=r[4],
@@ -38,8 +51,14 @@ def _from_row(r: Sequence[Any]) -> Paper:
         journal_ref=r[11], comments=r[12], license=r[13], links=json.loads(r[14]),
         signals={k: Signal(v, s, a) for k, (v, s, a) in json.loads(r[15]).items()},
         sources=tuple(json.loads(r[16])), withdrawn=r[17], featured=r[18], abstract_source=r[19],
-        title_source=r[20],
+        title_source=r[20], **_from_extra(r[21]),
     )
+
+
+def _from_extra(raw: str | None) -> dict[str, Any]:
+    extra = json.loads(raw) if raw else {}
+    return {"ai_summary": extra.get("ai_summary"), "ai_keywords": tuple(extra.get("ai_keywords") or ()),
+            "organization": extra.get("organization")}
 
 
 _NAMES = [c.strip() for c in _COLUMNS.split(",")]

@@ -56,7 +56,17 @@ def hf_paper(p: Paper) -> dict[str, Any]:
         "versions": [{"version": v.version, "created": v.created} for v in p.versions],
         "doi": p.doi, "journalRef": p.journal_ref, "comments": p.comments, "license": p.license,
         "links": p.links, "sources": list(p.sources), "withdrawnAt": p.withdrawn,
+        "ai_summary": p.ai_summary, "ai_keywords": list(p.ai_keywords), "organization": hf_organization(p),
     }
+
+
+def hf_organization(p: Paper) -> dict[str, str] | None:
+    """The organisation in Hugging Face's shape (`name` is its page's slug, `fullname` what it is called)."""
+    if not p.organization:
+        return None
+    page = p.links.get("organization", "")
+    slug = page.rsplit("/", 1)[-1] if page.startswith("https://huggingface.co/") else None
+    return {"name": slug or p.organization, "fullname": p.organization}
 
 
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
