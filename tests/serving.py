@@ -25,7 +25,8 @@ def free_port() -> int:
 
 @contextmanager
 def serving(home: Path, environ: dict[str, str] | None = None, **settings: str) -> Iterator[str]:
-    """`paperscope serve` on `home` with extra PAPERSCOPE_* settings (sign-up open); yields its URL once it answers.
+    """`paperscope serve` on `home` with extra PAPERSCOPE_* settings (sign-up open, without its per-address limit);
+    yields its URL once it answers.
 
     `environ` adds raw environment variables; output goes to a file (a chatty server must never block on a full
     pipe) and is shown when the server fails to start."""
@@ -39,7 +40,9 @@ def serving_process(home: Path, environ: dict[str, str] | None = None, *args: st
     """As `serving`, also yielding the server process (its pid, to read its descriptors); `args` go to `serve`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PAPERSCOPE_SIGNUP": "open", "PAPERSCOPE_BASE_URL": url, **(environ or {}),
+    # every test client signs up from 127.0.0.1: no per-address sign-up limit unless a test sets one
+    env = {**os.environ, "PAPERSCOPE_SIGNUP": "open", "PAPERSCOPE_BASE_URL": url,
+           "PAPERSCOPE_SIGNUP_PER_ADDRESS_PER_HOUR": "0", **(environ or {}),
            **{f"PAPERSCOPE_{k.upper()}": v for k, v in settings.items()}}
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen([sys.executable, "-m", "paperscope", "--data-dir", str(home), "serve",

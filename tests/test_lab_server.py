@@ -152,7 +152,7 @@ def test_hostile_comment_is_inert_and_only_its_author_edits_it(lab_url, members)
     assert _post(bob, lab_url, "/paper/arxiv:2405.00001/comments", body="agreed", parent=str(cid)).status_code == 200
     api = requests.get(lab_url + "/api/papers/2405.00001", timeout=30).json()
     page = requests.get(lab_url + "/paper/arxiv:2405.00001", timeout=30).text
-    assert api["numComments"] == 2 and "💬 2 comments" in page
+    assert api["numComments"] == 2 and "2 comments in this lab" in page
     daily = requests.get(lab_url + "/api/daily_papers", params={"date": "2024-05-01"}, timeout=30).json()
     assert next(i for i in daily if i["paper"]["id"] == "2405.00001")["numComments"] == 2
     assert _post(ada, lab_url, f"/comments/{cid}/delete").status_code == 200

@@ -511,7 +511,7 @@ def test_the_labs_web_flow_on_postgres(settings, pg_url, fake_embedder, server):
     assert post(bob, "/paper/arxiv:0704.0001/comments", body="a reply", parent=str(cid)).status_code == 200
     assert post(bob, f"/comments/{cid}/delete").status_code == 403
     page = bob.get("/paper/arxiv:0704.0001").text
-    assert "<strong>bold</strong>" in page and "💬 2 comments" in page
+    assert "<strong>bold</strong>" in page and "2 comments in this lab" in page
     assert post(bob, "/settings/display-name", name="ada l").status_code == 400  # names are unique
     assert "submitted by Bob" in bob.get(f"/lab?date={day}").text
     pg.close()

@@ -56,7 +56,7 @@ def test_paper_page_has_citation_meta_versions_bibtex_and_similar(client):
     assert '<meta name="citation_title" content="Calculation of prompt diphoton production' in html
     assert '<meta name="citation_author" content="C. Balázs">' in html
     assert '<meta name="citation_arxiv_id" content="0704.0001">' in html
-    assert "v2 — 2007-07-24" in html and "@article{balzs2007calculation," in html
+    assert "v2 — 24 Jul 2007" in html and "@article{balzs2007calculation," in html
     assert html.count('class="card"') >= 1  # similar papers
 
 

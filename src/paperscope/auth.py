@@ -99,6 +99,13 @@ def set_password(store: Store, user_id: int, password: str, workers: int = 1) ->
     store.users.sessions_end_all(user_id)
 
 
+def end_credentials(store: AnyStore, user_id: int) -> None:
+    """Revoke the account's API token and its private feed URL (a password reset, "sign out everywhere", and a
+    password change unless the member unticks it): whoever copied either loses it; new ones come from settings."""
+    store.users.set_api_token_hash(user_id, None)
+    store.users.revoke_tokens(user_id, "feed")
+
+
 def token_hash(token: str) -> str:
     """What the store keeps of an API token."""
     return sha256_hex(token)
@@ -130,7 +137,7 @@ def new_unsubscribe_token(store: AnyStore, user_id: int) -> str:
     return token
 
 
-def new_reset_token(store: Store, user_id: int, now: datetime | None = None) -> str:
+def new_reset_token(store: AnyStore, user_id: int, now: datetime | None = None) -> str:
     """A single-use password-reset secret valid for one hour (older reset links of this user stop working)."""
     token = "r" + secrets.token_urlsafe(32)
     expires = ((now or datetime.now(UTC)) + RESET_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .auth import new_unsubscribe_token
+from .auth import new_reset_token, new_unsubscribe_token
 from .community import reply_notes
 from .config import Settings
 from .errors import UsageError
@@ -162,6 +162,22 @@ def reset_message(settings: Settings, to: str, link: str) -> bytes:
                     f"Choose a new password here within the hour (the link works once):\n{link}\n\n"
                     "If it was not you, ignore this mail; your password stays as it is.\n")
     return msg.as_bytes()
+
+
+def mail_reset(engine: Engine, settings: Settings, address: str,
+               send: Callable[[Settings, bytes, str], None] = smtp_send) -> bool:
+    """The work of a "forgot password" request, done after its answer (so a known and an unknown address answer
+    alike, in the same time): find the account, issue a reset link, queue the mail and try to send it. The
+    outbox keeps the link only until the mail is delivered. False when there is no (enabled) account."""
+    user = engine.store.users.by_email(address) if address else None
+    if user is None or user.disabled:
+        return False
+    token = new_reset_token(engine.store, user.id)
+    link = f"{settings.base_url.rstrip('/')}/password/reset/{token}"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    outbox_id = engine.store.users.queue_mail(user.id, reset_message(settings, user.email, link), stamp)
+    send_queued(engine, settings, outbox_id, send)
+    return True
 
 
 def send_queued(engine: Engine, settings: Settings, outbox_id: int,

@@ -23,11 +23,12 @@ BACKGROUND = 2000
 
 @dataclass(frozen=True)
 class Recommendation:
-    """A recommended paper, the model's score, and the saved papers that explain it."""
+    """A recommended paper, the model's score, and the member's papers that explain it with why each counts."""
 
     paper: Paper
     score: float
     because: tuple[Paper, ...]
+    why: tuple[str, ...] = ()  # per `because` paper, how the member marked it: saved, marked more like this, upvoted
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,12 @@ def recommend(engine: Engine, user_id: int, tag: str | None = None, k: int = 10,
               candidates: Sequence[str] | None = None, exclude: Sequence[str] = ()) -> list[Recommendation]:
     """The user's top-k unseen papers for a tag (or the whole library), each with its reasons."""
     users = engine.store.users
-    positives = users.paper_ids(user_id, tag) + ([] if tag else users.upvoted(user_id))
-    if not tag:  # the member's own public upvotes on the lab list are positives too
-        positives = list(dict.fromkeys(positives + engine.store.community.upvoted_by(user_id)))
+    saved = users.paper_ids(user_id, tag)
+    thumbs = [] if tag else users.upvoted(user_id)
+    lab = [] if tag else engine.store.community.upvoted_by(user_id)  # public upvotes on the lab list count too
+    positives = list(dict.fromkeys(saved + thumbs + lab))
+    marks = (("saved", set(saved)), ("marked more like this", set(thumbs)), ("upvoted", set(lab)))
+    kinds = {pid: [k for k, ids in marks if pid in ids] for pid in positives}
     negatives = users.negatives(user_id)
     model = train(engine, positives, negatives, seed=user_id)
     allowed = engine.vectors.mask(Filters(), candidates)
@@ -86,6 +90,7 @@ def recommend(engine: Engine, user_id: int, tag: str | None = None, k: int = 10,
     for pid, cosine in found:
         sims = pos_matrix @ engine.vectors.vector(pid)
         because = tuple(papers[pos_ids[j]] for j in np.argsort(-sims)[:2] if pos_ids[j] in papers)
+        why = tuple(" and ".join(kinds.get(b.id, ["saved"])) for b in because)
         if pid in papers and not papers[pid].withdrawn:  # withdrawn papers are never suggested
-            out.append(Recommendation(papers[pid], cosine * norm + model.b, because))
+            out.append(Recommendation(papers[pid], cosine * norm + model.b, because, why))
     return out

@@ -298,7 +298,14 @@ def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset
     hits = _hits(engine, ranking, page, pq, mode)
     if ranking.total == 0:
         notes += _why_empty(engine, pq)
-    return SearchResult(tuple(hits), ranking.total, (time.perf_counter() - started) * 1000, pq, mode, tuple(notes))
+    meaning_only = mode == "hybrid" and ranking.total > 0 and not ranking.filter_only and not ranking.keyword
+    if meaning_only:
+        parts = list(pq.terms) + [f'"{" ".join(p)}"' for p in pq.phrases]
+        notes.append(f"no paper{' that passes the filters' if pq.filters else ''} contains "
+                     f"{'any of ' if len(parts) > 1 else ''}{' '.join(parts)}: the results below match by meaning "
+                     "only (the nearest papers, which may be unrelated)")
+    return SearchResult(tuple(hits), ranking.total, (time.perf_counter() - started) * 1000, pq, mode, tuple(notes),
+                        meaning_only)
 
 
 NO_FILTERS = Filters()

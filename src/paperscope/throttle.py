@@ -1,6 +1,9 @@
-"""In-memory limits per key: failed sign-ins with a doubling lock-out, and a request rate per token or address.
+"""In-memory limits per key: sign-in attempts with a doubling lock-out, and a request rate per member or address.
 
-Each worker process keeps its own counters (documented in docs/security.md); they are small and pruned.
+A sign-in attempt is counted before its password is checked, under one lock (`FailureLimiter.attempt`), so N
+concurrent guesses at one account perform at most `limit` password checks in that process. The counters are per
+worker process (documented in docs/security.md): with `serve --workers N`, N workers allow up to N× the checks,
+on SQLite and PostgreSQL alike, and a restart forgets them. They are small and pruned.
 """
 
 from __future__ import annotations
@@ -45,6 +48,36 @@ class FailureLimiter:
             self._until[key] = (now + wait, strikes + 1)
             fails.clear()
             return wait
+
+    def attempt(self, key: str, now: float | None = None) -> float:
+        """Count one attempt before it is checked, atomically: 0 lets it go ahead (it is counted, whatever its
+        outcome), else the seconds to wait (the attempt is refused unchecked; the limit's attempt starts a lock-out
+        that doubles each time). `succeed` clears the key after a correct one."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            until, strikes = self._until.get(key, (0.0, 0))
+            if until > now:
+                return until - now
+            if len(self._fails) > MAX_KEYS:
+                self._prune(now)
+            tries = self._fails.setdefault(key, deque())
+            while tries and tries[0] <= now - self.window:
+                tries.popleft()
+            if len(tries) < self.limit:
+                tries.append(now)
+                return 0.0
+            wait = min(self.max_wait, self.window * (2 ** strikes))
+            self._until[key] = (now + wait, strikes + 1)
+            tries.clear()
+            return wait
+
+    def refund(self, key: str) -> None:
+        """Take back one counted attempt that turned out right (a shared address is not charged for sign-ins
+        that worked)."""
+        with self._lock:
+            tries = self._fails.get(key)
+            if tries:
+                tries.pop()
 
     def succeed(self, key: str) -> None:
         """A correct sign-in clears the key's failures and lock-out history."""

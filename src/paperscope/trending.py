@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -12,20 +13,43 @@ if TYPE_CHECKING:
     from .backends import AnyStore
 
 
-def _age_hours(p: Paper, now: datetime) -> float:
-    stamp = p.featured or p.published  # the day it is shown on; undated papers never reach trending
-    if not stamp:
-        return TRENDING_WINDOW_DAYS * 24.0
-    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return (now - when).total_seconds() / 3600.0
+BASIS = {  # where a paper's age counts from, as the trending page explains it
+    "featured": "the day Hugging Face featured it in its daily papers",
+    "announced": "the day arXiv announced it (first submitted)",
+    "submitted": "the day the lab last submitted it (later than its listing day)",
+}
+BASIS_SHORT = {"featured": "featured", "announced": "announced", "submitted": "lab submission"}
 
 
-def trending(store: AnyStore, limit: int = 30, now: datetime | None = None) -> list[tuple[Paper, float]]:
-    """The `limit` papers of the 30 days up to now (or up to the newest paper, if the store is older)."""
+@dataclass(frozen=True)
+class Trend:
+    """One trending paper: its score, and the day its age counts from and why (a key of BASIS)."""
+
+    paper: Paper
+    score: float
+    since: str  # ISO time the age counts from
+    basis: str
+
+
+@dataclass(frozen=True)
+class Board:
+    """Trending papers of the window that ends at `until` (an ISO day: the newest day with data, or today)."""
+
+    rows: tuple[Trend, ...]
+    until: str
+
+
+def _hours(now: datetime, stamp: str) -> float:
+    return (now - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds() / 3600.0
+
+
+def trending_board(store: AnyStore, limit: int = 30, now: datetime | None = None) -> Board:
+    """The `limit` papers of the 30 days up to now, or up to the newest day with papers or lab submissions if
+    the store is older; each with the day its age counts from."""
     now = now or datetime.now(UTC)
-    latest = store.latest_day()
+    latest = max(d for d in (store.latest_day(), store.community.latest_submission_day(), "") if d is not None)
     if latest:
-        now = min(now, datetime.fromisoformat(latest).replace(tzinfo=UTC) + timedelta(days=1))
+        now = min(now, datetime.fromisoformat(latest[:10]).replace(tzinfo=UTC) + timedelta(days=1))
     since = (now - timedelta(days=TRENDING_WINDOW_DAYS)).isoformat()
     recent = store.papers_since(since)
     submitted = store.community.submitted_since(since[:10])  # an older paper the lab submits trends from that day
@@ -33,14 +57,20 @@ def trending(store: AnyStore, limit: int = 30, now: datetime | None = None) -> l
     recent += [p for pid, p in store.papers_by_ids([i for i in submitted if i not in known]).items()]
     saves = store.users.saves_by_paper([p.id for p in recent])
     lab_upvotes = store.community.upvote_counts([p.id for p in recent])
-    scored = []
+    rows = []
     for p in recent:
         upvotes = (p.signals["upvotes"].value if "upvotes" in p.signals else 0.0) + lab_upvotes.get(p.id, 0)
         stars = p.signals["github_stars"].value if "github_stars" in p.signals else 0.0
         times, last = submitted.get(p.id, (0, None))
-        age = _age_hours(p, now)
-        if last:
-            age = min(age, (now - datetime.fromisoformat(last.replace("Z", "+00:00"))).total_seconds() / 3600.0)
-        scored.append((p, trending_score(upvotes, stars, saves.get(p.id, 0), age, times)))
-    scored.sort(key=lambda ps: (-ps[1], ps[0].id))
-    return scored[:limit]
+        stamp, basis = (p.featured, "featured") if p.featured else (p.published or "", "announced")
+        if last and (not stamp or last > stamp):
+            stamp, basis = last, "submitted"
+        age = _hours(now, stamp) if stamp else TRENDING_WINDOW_DAYS * 24.0
+        rows.append(Trend(p, trending_score(upvotes, stars, saves.get(p.id, 0), age, times), stamp, basis))
+    rows.sort(key=lambda t: (-t.score, t.paper.id))
+    return Board(tuple(rows[:limit]), (now - timedelta(microseconds=1)).date().isoformat())
+
+
+def trending(store: AnyStore, limit: int = 30, now: datetime | None = None) -> list[tuple[Paper, float]]:
+    """The `limit` papers of the 30 days up to now (or up to the newest day with data, if the store is older)."""
+    return [(t.paper, t.score) for t in trending_board(store, limit, now).rows]

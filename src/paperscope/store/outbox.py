@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from .accounts import UserRows
 from .rows import SqlRows
 
+SENT_MESSAGE = b""  # what the outbox keeps of a delivered mail's text
+
 
 class OutboxQueries(SqlRows):
     """The outbox's SQL that reads the same in SQLite and PostgreSQL; each backend's OutboxRows adds the rest."""
@@ -20,10 +22,11 @@ class OutboxQueries(SqlRows):
         return int(self.run("SELECT count(*) FROM digest_outbox WHERE status = 'pending'").fetchone()[0])
 
     def digest_result(self, outbox_id: int, error: str | None, at: str) -> None:
-        """Record a send attempt: sent, or the error to retry after."""
+        """Record a send attempt: sent (and the message dropped: its links — a reset link, an unsubscribe link —
+        are live secrets, and nothing needs the text once it is delivered), or the error to retry after."""
         if error is None:
             self.write("UPDATE digest_outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
-                       " last_error = NULL WHERE id = ?", (at, outbox_id))
+                       " last_error = NULL, message = ? WHERE id = ?", (at, SENT_MESSAGE, outbox_id))
         else:
             self.write("UPDATE digest_outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
                        (error[:500], outbox_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +191,17 @@ class PaperQueries(SqlRows):
             f"SELECT {_COLUMNS} FROM papers WHERE {self._DAY} >= ? AND {_LISTED} ORDER BY {self._DAY} DESC LIMIT ?",
             (iso[:10], limit)).fetchall()
         return [_from_row(r) for r in rows]
+
+    def filter_hints(self, sample: int = 500) -> tuple[list[str], str | None, str | None]:
+        """What the search filters can match here: the most common categories of the newest `sample` papers that
+        have any, and the first and last publication dates (for the search form's examples)."""
+        counts: dict[str, int] = {}
+        for (raw,) in self.run("SELECT categories FROM papers WHERE categories <> '[]' ORDER BY seq DESC LIMIT ?",
+                               (sample,)).fetchall():
+            for c in json.loads(raw):
+                counts[c] = counts.get(c, 0) + 1
+        first, last = self.run("SELECT min(published), max(published) FROM papers").fetchone()
+        return sorted(counts, key=lambda c: (-counts[c], c))[:6], first, last
 
     def ids_by_title(self, title: str) -> list[str]:
         """Ids of papers with exactly this title, ignoring case (for matching imported references)."""

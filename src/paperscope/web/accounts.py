@@ -100,10 +100,11 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login")
 def login(request: Request, email: str = Form(..., max_length=254), password: str = Form(..., max_length=1024),
-          csrf: str = Form("")) -> Response:
+          csrf: str = Form(""), next_: str = Form("", alias="next", max_length=2000)) -> Response:
     check_csrf(request, csrf)
     sign_in(request, _authenticate(request, email, password))
-    return back("/library")
+    local = next_.startswith("/") and not next_.startswith("//") and "\\" not in next_  # never another site
+    return back(next_ if local else "/library")
 
 
 @router.post("/logout")

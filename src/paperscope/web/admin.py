@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..auth import new_reset_token
-from ..digest import reset_message, send_queued
+from ..digest import mail_reset
 from ..errors import UsageError
 from .common import locked, recent_problems, render, row_id, signup_mode
 from .session import check_csrf, require_admin
@@ -43,12 +40,7 @@ def admin_user(request: Request, tasks: BackgroundTasks, user_id: int = Form(...
     elif action in ("admin", "user"):
         locked(request, users.set_role, target.id, action)
     elif action == "reset":
-        token = locked(request, new_reset_token, engine.store, target.id)
-        link = f"{engine.settings.base_url.rstrip('/')}/password/reset/{token}"
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        outbox_id = locked(request, users.queue_mail, target.id, reset_message(engine.settings, target.email, link),
-                           stamp)
-        tasks.add_task(send_queued, engine, engine.settings, outbox_id)
+        tasks.add_task(mail_reset, engine, engine.settings, target.email)
         request.session["flash"] = f"A reset link is on its way to {target.email}."
     else:
         raise UsageError("actions are disable, enable, delete, reset, admin and user")

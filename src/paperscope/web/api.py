@@ -15,6 +15,7 @@ from ..text import parse_query
 from ..trending import trending
 from .common import MAX_PAGE, MAX_QUERY, hf_paper, instance_stats, locked
 from .labdata import lab_item_json, lab_items, with_activities, with_activity
+from .present import parse_day
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -22,8 +23,10 @@ router = APIRouter(prefix="/api", tags=["api"])
 def hf_item(p: Paper) -> dict[str, Any]:
     """A list item in Hugging Face's daily-papers / search shape."""
     comments = p.signals.get("comments")
-    return {"paper": hf_paper(p), "title": p.title, "summary": p.abstract, "publishedAt": p.published,
-            "numComments": int(comments.value) if comments else 0, "thumbnail": None}
+    paper = hf_paper(p)
+    return {"paper": paper, "title": p.title, "summary": p.abstract, "publishedAt": p.published,
+            "numComments": int(comments.value) if comments else 0, "thumbnail": None,
+            "organization": paper["organization"]}
 
 
 def hit_json(h: Hit) -> dict[str, Any]:
@@ -64,11 +67,13 @@ def api_paper(request: Request, paper_id: str) -> dict[str, Any]:
 
 
 @router.get("/daily_papers", summary="Papers of a day (Hugging Face-compatible)")
-def api_daily(request: Request, date_: str | None = Query(None, alias="date", pattern=r"^\d{4}-\d{2}-\d{2}$"),
+def api_daily(request: Request, date_: str | None = Query(None, alias="date", max_length=40,
+                                                     description="a day, YYYY-MM-DD (default: the newest day)"),
               limit: int = Query(50, ge=1, le=MAX_PAGE), p: int = Query(0, ge=0, le=1000),
               submitted: bool = Query(False, description="only the lab's submissions of the day, most upvoted first"),
               ) -> list[dict[str, Any]]:
     store = request.app.state.engine.store
+    date_ = parse_day(date_)  # a bad day is the pages' 400, not an empty list
     if submitted:
         day = date_ or locked(request, store.community.latest_submission_day) or date.today().isoformat()
         return [lab_item_json(*x) for x in locked(request, lab_items, store, day, limit, p * limit)]

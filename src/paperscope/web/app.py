@@ -90,7 +90,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     from ..logs import configure
     from ..throttle import FailureLimiter
     from . import accounts, admin, api, apidocs, lab, labdata, ops, pages, passwords, status
-    from .headers import HEADERS, SecurityHeaders
+    from .headers import HEADERS, HeadAsGet, SecurityHeaders
     from .limits import ApiLimits, BodyLimit
     from .session import SessionMiddleware
 
@@ -136,6 +136,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware, store_app=app, idle_hours=settings.session_idle_hours,
                        max_days=settings.session_max_days, secure=https)
     app.add_middleware(PinGeneration, engine=app.state.engine)
+    app.add_middleware(HeadAsGet)  # HEAD wherever GET is (inside the access log, which records it as HEAD)
     ops.install(app)  # /healthz /readyz /metrics and the access log
     app.add_middleware(SecurityHeaders, https=https)  # added last = outermost: every response gets them
     labdata.install(app)

@@ -62,3 +62,23 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+class HeadAsGet:
+    """ASGI middleware: HEAD is answered wherever GET is, with the GET's status and headers and no body (the
+    routes declare GET only, so the OpenAPI schema lists each operation once)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

@@ -94,9 +94,11 @@ def install(app: FastAPI) -> None:
         return app.state.engine.store
 
     def lab_counts(p: Paper) -> dict[str, int]:
+        """Upvotes (Hugging Face's + this lab's, shown as one total with its split) and comments kept apart:
+        Hugging Face's count is of comments this instance does not have, `lab_comments` of the ones it shows."""
         act = run(store().community.activity, [p.id]).get(p.id, Activity())
         return {"hf": imported(p, "upvotes"), "lab": act.upvotes, "upvotes": imported(p, "upvotes") + act.upvotes,
-                "comments": imported(p, "comments") + act.comments}
+                "hf_comments": imported(p, "comments"), "lab_comments": act.comments}
 
     def lab_paper(p: Paper, user: Any) -> dict[str, Any]:
         rows = store().community
@@ -116,3 +118,6 @@ def install(app: FastAPI) -> None:
         lab_comment_html=lambda c: Markup(community.comment_html(app.state.engine, c, run)),  # sanitised when written
     )
     env.filters["lab_source"] = lambda text: Markup(community.defuse(str(escape(text))))  # a textarea's text
+    from .present import install as install_present
+
+    install_present(env)

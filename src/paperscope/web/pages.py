@@ -2,52 +2,79 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from ..cite import to_bibtex
+from ..community import today
 from ..errors import IndexDamagedError, NotFoundError, UsageError
-from ..rank import TRENDING_FORMULA
+from ..rank import TRENDING_FORMULA, TRENDING_WINDOW_DAYS
 from ..search import MODES, search, similar
-from ..trending import trending
+from ..trending import BASIS, BASIS_SHORT, trending_board
 from .common import MAX_QUERY, instance_stats, locked, render
+from .present import day, long_day, parse_day
 
 router = APIRouter(include_in_schema=False)
 PAGE = 20
 
 
 @router.get("/", response_class=HTMLResponse)
-def daily(request: Request, date_: str | None = Query(None, alias="date"), p: int = Query(0, ge=0, le=1000)) -> HTMLResponse:
+def daily(request: Request, date_: str | None = Query(None, alias="date", max_length=40),
+          p: int = Query(0, ge=0, le=1000)) -> HTMLResponse:
     store = request.app.state.engine.store
-    try:
-        day = date.fromisoformat(date_).isoformat() if date_ else None
-    except ValueError:
-        raise UsageError(f"date {date_!r} is not a day; use YYYY-MM-DD") from None
-    day = day or locked(request, store.latest_day) or date.today().isoformat()
+    latest = locked(request, store.latest_day)
+    if latest is None and not date_ and locked(request, store.paper_count):
+        return _undated(request, p)
+    day = parse_day(date_) or latest or today()
     papers = locked(request, store.papers_on_day, day, PAGE, p * PAGE)
     total = locked(request, store.count_on_day, day)
+    lab_total = locked(request, store.community.count_submissions_on_day, day)
     prev_day, next_day = locked(request, store.neighbour_days, day)
     more = f"/?{urlencode({'date': day, 'p': p + 1})}" if (p + 1) * PAGE < total else None
-    return render(request, "list.html", heading=f"Papers of {_long_day(day)}", day=day, prev_day=prev_day,
-                  next_day=next_day, items=[(x, None) for x in papers], more_url=more,
-                  note=f"{total} paper{'s' if total != 1 else ''}, most upvoted first; a paper is shown on the day "
-                       "Hugging Face featured it, else on its arXiv announcement day")
+    lab_now = None  # the home page shows the latest listing day: today's lab list, when newer, is pointed at
+    if not date_ and day < today():
+        count = locked(request, store.community.count_submissions_on_day, today())
+        lab_now = (today(), count) if count else None
+    if total:
+        note = (f"{total} paper{'s' if total != 1 else ''} featured on Hugging Face or announced on arXiv this day, "
+                "most upvoted first")
+    elif lab_total:
+        note = "No paper was featured on Hugging Face or announced on arXiv this day; the lab's submissions are below."
+    else:
+        note = "No paper was featured on Hugging Face, announced on arXiv or submitted by the lab this day."
+    return render(request, "list.html", heading=f"Papers of {long_day(day)}", day=day, prev_day=prev_day,
+                  next_day=next_day, items=[(x, None) for x in papers], more_url=more, note=note,
+                  lab_now=lab_now, lab_url="/lab" if not date_ else f"/lab?{urlencode({'date': day})}",
+                  lab_total=lab_total)
 
 
-def _long_day(day: str) -> str:
-    return date.fromisoformat(day).strftime("%A %-d %B %Y")
+def _undated(request: Request, p: int) -> HTMLResponse:
+    """Home when no paper has a date (the bundled offline sample): no day lists them, so list the catalogue in
+    the order it was added and point at search."""
+    store = request.app.state.engine.store
+    total = locked(request, store.paper_count)
+    rows = locked(request, store.papers_changed_since, 0, (p + 1) * PAGE)[p * PAGE:]
+    more = f"/?{urlencode({'p': p + 1})}" if (p + 1) * PAGE < total else None
+    return render(request, "list.html", heading="Papers in this catalogue", items=[(x, None) for _, x in rows],
+                  more_url=more, undated=total,
+                  note=f"None of the {total} papers here has a date, so no day lists them and nothing trends yet: "
+                       "search them by words or meaning, or browse them in the order they were added.")
 
 
 @router.get("/trending", response_class=HTMLResponse)
 def trending_page(request: Request) -> HTMLResponse:
-    rows = locked(request, trending, request.app.state.engine.store, 50)
-    return render(request, "list.html", heading="Trending", items=[(x, f"score {s:.3g}") for x, s in rows],
-                  formula=TRENDING_FORMULA,
-                  note="Papers of the last 30 days (up to the newest day here); age counts from the day a paper "
-                       "was featured or announced, or from the lab's submission. Undated papers are left out.")
+    board = locked(request, trending_board, request.app.state.engine.store, 50)
+    items = [(t.paper, Markup(f'<span title="{BASIS[t.basis]}">counts from {BASIS_SHORT[t.basis]} {day(t.since)}'
+                              f"</span> · score {t.score:.3g}")) for t in board.rows]
+    return render(request, "list.html", heading="Trending", items=items, formula=TRENDING_FORMULA,
+                  note=f"Papers of the {TRENDING_WINDOW_DAYS} days up to {long_day(board.until)} (the newest day with "
+                       "papers or lab submissions here). A paper's age counts from the later of the day Hugging Face "
+                       "featured it (else its arXiv announcement) and the day the lab last submitted it; each card "
+                       "names that day. Undated papers are left out.")
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -72,8 +99,22 @@ def search_page(request: Request, q: str = Query("", max_length=MAX_QUERY), mode
             prev_url = "/search?" + urlencode({**params, "page": page - 1})
         if (page + 1) * PAGE < result.total and len(result.hits) == PAGE:
             next_url = "/search?" + urlencode({**params, "page": page + 1})
+    hints = _filter_hints(request)
     return render(request, "search.html", q=q, mode=mode, modes=MODES, cat=cat, author=author, since=since,
-                  until=until, result=result, prev_url=prev_url, next_url=next_url)
+                  until=until, result=result, prev_url=prev_url, next_url=next_url, hints=hints)
+
+
+def _filter_hints(request: Request) -> dict[str, Any]:
+    """The search form's examples from the data: categories and years that exist (kept until the catalogue
+    changes: the categories are read from the newest papers that have any)."""
+    store = request.app.state.engine.store
+    seq = locked(request, store.max_seq)
+    cached = getattr(request.app.state, "filter_hints", None)
+    if cached is None or cached[0] != seq:
+        cats, first, last = locked(request, store.filter_hints)
+        years = (first[:4], last[:4]) if first and last else None
+        cached = request.app.state.filter_hints = (seq, {"categories": cats, "years": years})
+    return cached[1]
 
 
 @router.get("/paper/{paper_id:path}", response_class=HTMLResponse)

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..auth import (
     authenticate,
     check_password,
-    new_reset_token,
+    end_credentials,
     normalise_email,
     set_password,
     verify_password,
 )
-from ..digest import reset_message, send_queued
-from ..errors import AuthError, NotFoundError, UsageError
+from ..digest import mail_reset
+from ..errors import AuthError, NotFoundError, RateLimitError, UsageError
 from ..library import everything, export
 from .common import client_address, locked, render
 from .session import check_csrf, require_user, sign_in, sign_out
@@ -45,23 +44,30 @@ def change_own(request: Request, csrf: str, change: Callable[..., object], *args
 
 @router.post("/settings/password")
 def change_password(request: Request, current: str = Form(..., max_length=1024),
-                    password: str = Form(..., max_length=1024), csrf: str = Form("")) -> Response:
-    """Needs the current password; every session ends, then this browser gets a fresh one."""
+                    password: str = Form(..., max_length=1024), revoke: str = Form(""),
+                    csrf: str = Form("")) -> Response:
+    """Needs the current password; every session ends, then this browser gets a fresh one. With `revoke` (the
+    form's box, ticked by default) the API token and the feed URL end too."""
     check_csrf(request, csrf)
     user = require_user(request)
     engine = request.app.state.engine
     check_password(password)
     verify_password(engine.store, user, current, engine.settings.hash_workers)
     set_password(engine.store, user.id, password, engine.settings.hash_workers)
+    if revoke:
+        locked(request, end_credentials, engine.store, user.id)
     sign_in(request, user)
-    request.session["flash"] = "Password changed; every other session has been signed out."
+    request.session["flash"] = "Password changed; every other session has been signed out" + (
+        ", and your API token and feed URL were revoked (make new ones below)." if revoke else ".")
     return back("/settings")
 
 
 @router.post("/settings/sessions/end")
 def end_sessions(request: Request, csrf: str = Form("")) -> Response:
-    """Sign out everywhere, this browser included."""
+    """Sign out everywhere, this browser included; the API token and the private feed URL are revoked too."""
+    user_id = require_user(request).id
     change_own(request, csrf, request.app.state.engine.store.users.sessions_end_all)
+    locked(request, end_credentials, request.app.state.engine.store, user_id)
     sign_out(request)
     return back("/login")
 
@@ -95,14 +101,13 @@ def forgot_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/password/forgot", response_class=HTMLResponse)
-def forgot(request: Request, tasks: BackgroundTasks, email: str = Form(..., max_length=254),
+def forgot(request: Request, email: str = Form(..., max_length=254),
            csrf: str = Form("")) -> HTMLResponse:
-    """The same answer whether or not the address has an account; the mail goes through the outbox."""
+    """The same answer, after the same work, whether or not the address has an account: the lookup, the link and
+    the mail are handed to the mail worker (`mail_reset`) for every address, off this request and its connection."""
     check_csrf(request, csrf)
     wait = request.app.state.login_address.wait("addr:" + client_address(request))
     if wait:
-        from ..errors import RateLimitError
-
         raise RateLimitError(f"too many attempts from your address; try again in {int(wait) + 1} s", int(wait) + 1)
     request.app.state.login_address.fail("addr:" + client_address(request))  # resets count as attempts too
     engine = request.app.state.engine
@@ -110,14 +115,7 @@ def forgot(request: Request, tasks: BackgroundTasks, email: str = Form(..., max_
         address = normalise_email(email)
     except UsageError:
         address = ""
-    user = locked(request, engine.store.users.by_email, address) if address else None
-    if user is not None and not user.disabled:
-        token = locked(request, new_reset_token, engine.store, user.id)
-        link = f"{engine.settings.base_url.rstrip('/')}/password/reset/{token}"
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        outbox_id = locked(request, engine.store.users.queue_mail, user.id,
-                           reset_message(engine.settings, user.email, link), stamp)
-        tasks.add_task(send_queued, engine, engine.settings, outbox_id)
+    request.app.state.mailer.put(mail_reset, engine, engine.settings, address)
     return render(request, "password.html", mode="forgot", sent=SENT)
 
 
@@ -138,9 +136,11 @@ def reset(request: Request, token: str, password: str = Form(..., max_length=102
     if user is None:
         raise NotFoundError("this reset link is not valid any more; ask for a new one at /password/forgot")
     set_password(engine.store, user.id, password, engine.settings.hash_workers)
+    locked(request, end_credentials, engine.store, user.id)
     request.app.state.login_account.succeed("acct:" + user.email.lower())
     sign_in(request, user)
-    request.session["flash"] = "Password changed; you are signed in."
+    request.session["flash"] = ("Password changed; you are signed in. Every other session, your API token and your "
+                                "feed URL have ended: make new ones in settings.")
     return back("/library")
 
 
