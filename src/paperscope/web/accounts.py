@@ -52,22 +52,39 @@ def _throttled(request: Request, email: str) -> tuple[str, str]:
     return account, address
 
 
-def _failed(request: Request, keys: tuple[str, str]) -> AuthError:
-    request.app.state.login_account.fail(keys[0])
-    request.app.state.login_address.fail(keys[1])
-    return AuthError("wrong email or password")
+def _attempt(request: Request, email: str) -> tuple[str, str]:
+    """Count a sign-in attempt for this account and this address before its password is checked (atomically:
+    concurrent guesses get at most the limit of checks); 429 when either is used up."""
+    account, address = "acct:" + email.strip().lower(), "addr:" + client_address(request)
+    wait = request.app.state.login_account.attempt(account) or request.app.state.login_address.attempt(address)
+    if wait:
+        raise RateLimitError(f"too many failed sign-ins; try again in {math.ceil(wait)} s "
+                             "or reset your password", math.ceil(wait))
+    return account, address
 
 
 def _authenticate(request: Request, email: str, password: str) -> Any:
-    """Check credentials under the throttles; the hash runs outside any lock, one at a time."""
-    keys = _throttled(request, email)
+    """Check credentials under the throttles, the attempt counted first; the hash runs outside any lock, one at a
+    time. A correct password clears the account's count."""
+    keys = _attempt(request, email)
     engine = request.app.state.engine
     try:
         user = authenticate(engine.store, email, password, engine.settings.hash_workers)
     except AuthError:
-        raise _failed(request, keys) from None
+        raise AuthError("wrong email or password") from None
     request.app.state.login_account.succeed(keys[0])
+    request.app.state.login_address.refund(keys[1])
     return user
+
+
+def _signup_allowed(request: Request) -> None:
+    """Open sign-up: at most `signup_per_address_per_hour` new accounts from one client address (429 past it)."""
+    if request.app.state.engine.settings.signup_per_address_per_hour <= 0:
+        return
+    wait = request.app.state.signup_address.attempt("addr:" + client_address(request))
+    if wait:
+        raise RateLimitError(f"too many new accounts from your address; try again in {math.ceil(wait / 60)} min",
+                             math.ceil(wait))
 
 
 @router.post("/signup")
@@ -84,6 +101,7 @@ def signup(request: Request, email: str = Form(..., max_length=254), password: s
         sign_in(request, _authenticate(request, address, password))  # the owner typing their password: fine
         return back("/library")
     _throttled(request, address)
+    _signup_allowed(request)
     hashed = hash_password(password, engine.settings.hash_workers)
     try:
         user = locked(request, engine.store.users.create, address, hashed)
