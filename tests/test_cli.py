@@ -92,3 +92,38 @@ def test_search_before_indexing_says_what_to_run(tmp_path):
     run(tmp_path, "ingest", "file", str(DATA / "papers.csv"))
     r = run(tmp_path, "search", "fusion")
     assert r.exit_code == 2 and "run `paperscope update`" in r.stderr
+
+
+def test_settings_are_listed_by_their_own_command_not_in_the_top_level_help(tmp_path):
+    from paperscope.config import SETTINGS, settings_markdown
+
+    top = run(tmp_path / "home", "--help")
+    assert top.exit_code == 0 and "paperscope settings" in top.output and "database_url" not in top.output
+    assert len(top.output.splitlines()) < 60
+    listed = run(tmp_path / "home", "settings")
+    assert listed.exit_code == 0 and all(f"PAPERSCOPE_{s.name.upper()}" in listed.output for s in SETTINGS)
+    assert run(tmp_path / "home", "settings", "--markdown").output == settings_markdown()
+
+
+def test_similar_names_the_filter_that_leaves_nothing(tmp_path):
+    home = tmp_path / "home"
+    assert run(home, "ingest", "snapshot", str(shared("arxiv-snapshot-sample.jsonl"))).exit_code == 0
+    from fakes import HashingEmbedder
+    from paperscope.pipeline import embed_papers, update_indexes
+    from paperscope.store import Store
+
+    settings = load_settings(home, environ={})
+    store, embedder = Store(settings.db_path), HashingEmbedder()
+    try:
+        embed_papers(store, embedder)
+        update_indexes(store, settings, embedder.name, embedder.dim)
+    finally:
+        store.close()
+    import dataclasses
+
+    from paperscope.search import filter_notes, open_engine
+    from paperscope.text import parse_query
+
+    engine = open_engine(Store(settings.db_path), dataclasses.replace(settings), embedder)
+    assert filter_notes(engine, parse_query("cat:zz.ZZ").filters) == ["the category filter cat:zz.ZZ matches no paper"]
+    assert filter_notes(engine, parse_query("").filters) == []

@@ -239,3 +239,11 @@ def test_long_author_lists_fold_and_sources_have_human_names(lab: Lab) -> None:
     n = len(long["paper"]["authors"])
     assert n > 14 and f"+{n - 12} more authors</summary>" in html
     assert '<dd id="sources">Hugging Face daily papers</dd>' in html and 'pre class="bibtex"' in html
+
+
+def test_settings_controls_sit_with_their_labels_and_deleting_looks_destructive(lab: Lab) -> None:
+    html = lab.ada.get("/settings").text
+    assert html.count('<label class="check"><input type="checkbox"') == html.count('type="checkbox"') > 0
+    assert '<h2 id="saved-searches">Saved searches</h2>' in html
+    assert 'id="delete-account" class="danger"' in html and "cannot be undone" in html
+    assert html.count('href="/admin"') == 1  # the top bar's, not a lone link under "Your data"

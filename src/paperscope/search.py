@@ -270,6 +270,11 @@ def _why_empty(engine: Engine, pq: ParsedQuery) -> list[str]:
     return notes
 
 
+def filter_notes(engine: Engine, filters: Filters) -> list[str]:
+    """Why filters leave no paper (each one that matches nothing is named), for `similar`'s empty answers."""
+    return _why_empty(engine, ParsedQuery(filters=filters)) if filters else []
+
+
 def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset: int = 0) -> SearchResult:
     """Search by meaning and by keyword at once; filters, phrases and exclusions apply inside every mode."""
     started = time.perf_counter()

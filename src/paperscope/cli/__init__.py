@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..config import SETTINGS, load_settings
+from ..config import SETTINGS, load_settings, settings_markdown
 from ..errors import PaperscopeError
 from . import accounts, backup, ingest, lab, migrate, papers, query, serve
 
@@ -46,8 +46,8 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=_Group, epilog="Settings (env PAPERSCOPE_<NAME> or <data-dir>/paperscope.toml):\n\n"
-             + "\n\n".join(f"  {s.name} = {s.default!r}: {s.help}" for s in SETTINGS))
+@click.group(cls=_Group, epilog="Settings come from PAPERSCOPE_<NAME> environment variables or "
+             "<data-dir>/paperscope.toml; `paperscope settings` lists them all.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Data directory (default: PAPERSCOPE_HOME or the user's data dir).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
@@ -60,7 +60,20 @@ def main(ctx: click.Context, data_dir: Path | None, debug: bool) -> None:
     ctx.obj = load_settings(data_dir)
 
 
-for _command in (ingest.ingest_cmd, ingest.embed, ingest.index_cmd, ingest.update, papers.show, papers.stats,
+@click.command("settings")
+@click.option("--markdown", is_flag=True, help="Print the table of docs/settings.md instead.")
+def settings_cmd(markdown: bool) -> None:
+    """List every setting: its name, environment variable, default and meaning."""
+    if markdown:
+        click.echo(settings_markdown(), nl=False)
+        return
+    click.echo("Settings (env PAPERSCOPE_<NAME> or <data-dir>/paperscope.toml):\n")
+    for s in SETTINGS:
+        click.echo(f"{s.name} = {s.default!r}  (PAPERSCOPE_{s.name.upper()})")
+        click.echo(click.wrap_text(s.help, initial_indent="    ", subsequent_indent="    ") + "\n")
+
+
+for _command in (settings_cmd, ingest.ingest_cmd, ingest.embed, ingest.index_cmd, ingest.update, papers.show, papers.stats,
                  query.search_cmd, query.similar_cmd, query.eval_cmd, serve.serve, serve.demo,
                  accounts.user, accounts.digest, backup.backup_cmd, backup.restore_cmd, migrate.migrate_cmd,
                  lab.submit_cmd):

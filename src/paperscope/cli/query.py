@@ -71,14 +71,18 @@ def search_cmd(ctx: click.Context, query: str, mode: str, k: int, offset: int, a
 def similar_cmd(ctx: click.Context, paper_ids: tuple[str, ...], negatives: tuple[str, ...], k: int,
                 filter_text: str, as_json: bool) -> None:
     """Papers like these (more-like-these when several ids are given)."""
-    from ..search import similar
+    from ..search import filter_notes, similar
     from ..text import parse_query
 
-    hits = similar(open_engine(ctx), paper_ids, negatives, parse_query(filter_text).filters, k)
+    engine = open_engine(ctx)
+    filters = parse_query(filter_text).filters
+    hits = similar(engine, paper_ids, negatives, filters, k)
     if as_json:
         echo_json([_hit_json(h) for h in hits])
     elif not hits:
-        click.echo("no similar papers" + (f" pass the filter {filter_text!r}" if filter_text.strip() else
+        why = "; ".join(filter_notes(engine, filters))
+        click.echo("no similar papers" + (f" pass the filter {filter_text!r}" + (f" ({why})" if why else "")
+                                          if filter_text.strip() else
                                           " in the index yet; run `paperscope update` after adding papers"))
     else:
         _print_hits(hits)

@@ -121,11 +121,11 @@ def _filter_hints(request: Request) -> dict[str, Any]:
 def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     engine = request.app.state.engine
     paper = locked(request, engine.store.get_paper, paper_id)
-    note = "No similar papers yet: this paper has no vector (run `paperscope update`)."
+    note = "No other paper here has a vector yet, so none can be compared with this one."
     try:
         hits = locked(request, similar, engine, [paper.id], k=6)
-    except NotFoundError:
-        hits = []
+    except NotFoundError:  # the paper has no vector (yet): the operator's next update embeds it
+        hits, note = [], "No similar papers yet: this paper has not been embedded (the next update does it)."
     except IndexDamagedError:  # the paper itself is in the store: show it, without its neighbours
         hits, note = [], "Similar papers are unavailable until the operator rebuilds the index."
     from .session import current_user
