@@ -317,4 +317,38 @@ MIGRATIONS: tuple[str | Callable[[Any], None], ...] = (
     CREATE INDEX import_jobs_state ON import_jobs(state, id);
     CREATE INDEX import_jobs_user ON import_jobs(user_id, id)
     """,
+    # Citations (issue 27): an edge is citing → cited, by this store's paper ids; a work the store lacks is named
+    # as the store would name it (arxiv:…, doi:…) or by its source's id (openalex:W…, s2:…), with its title and DOI
+    # in citation_works. Edges are only ever added (a re-run leaves them as they are). citation_fetches keeps every
+    # fetch of a paper per source (its id there, or NULL: no match; the counts then): the history trending reads
+    # and what staleness is judged by; papers.signals holds the latest count.
+    """
+    CREATE TABLE citations (
+        citing TEXT COLLATE "C" NOT NULL,
+        cited TEXT COLLATE "C" NOT NULL,
+        source TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (citing, cited, source)
+    );
+    CREATE INDEX citations_cited ON citations(cited, citing);
+    CREATE TABLE citation_works (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        doi TEXT,
+        arxiv_id TEXT,
+        year INTEGER,
+        source TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+    );
+    CREATE TABLE citation_fetches (
+        paper_id TEXT COLLATE "C" NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        external_id TEXT,
+        cited_by BIGINT,
+        influential BIGINT,
+        PRIMARY KEY (paper_id, source, fetched_at)
+    );
+    CREATE INDEX citation_fetches_at ON citation_fetches(source, fetched_at)
+    """,
 )
