@@ -461,3 +461,6 @@ def test_comments_are_rendered_once_when_written_and_slow_shapes_are_refused(eng
     old = store.community.comment(cid)
     assert "<em>this</em>" in community.comment_html(engine, old)
     assert store.community.comment(cid).html_version == community.RENDER_VERSION
+    # one written before the limits existed is shown as escaped text, never fed to the slow renderer
+    store.conn.execute("UPDATE lab_comments SET body = ?, html = NULL WHERE id = ?", ("[" * 9990 + "<b>", cid))
+    assert community.comment_html(engine, store.community.comment(cid)) == "<p>" + "[" * 9990 + "&lt;b&gt;</p>"

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from markupsafe import escape
+
 from .errors import ForbiddenError, SourceError, UsageError
 from .models import Paper, User
 from .store.community import Comment, Submission
@@ -174,7 +176,11 @@ def comment_html(engine: Engine, c: Comment, run: Runner = direct) -> str:
         return ""
     if c.html is not None and c.html_version == RENDER_VERSION:
         return c.html
-    html = render_markdown(c.body)
+    try:
+        check_markdown(c.body)
+        html = render_markdown(c.body)
+    except UsageError:  # stored before the limits: shown as plain text, never fed to the slow renderer
+        html = "<p>" + defuse(str(escape(c.body))) + "</p>"
     run(engine.store.community.set_comment_html, c.id, html, RENDER_VERSION)
     return html
 
