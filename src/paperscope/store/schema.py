@@ -382,4 +382,50 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX citation_fetches_at ON citation_fetches(source, fetched_at)
     """,
+    # Topics found in the papers' vectors (`paperscope topics --rebuild`, topics/): two levels (0 broad, 1 fine, a
+    # fine topic's `parent` is broad), labelled by class-based tf-idf, ids kept across rebuilds where the clusters
+    # match; a topic no rebuild kept stays as an inactive row so links and follows still resolve. paper_topics holds
+    # each paper's topics and place on the map, written by a rebuild or, for a new paper, by `update` (placed = 1).
+    """
+    CREATE TABLE topic_builds (
+        id INTEGER PRIMARY KEY,
+        model TEXT NOT NULL,
+        built_at TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        stats TEXT NOT NULL DEFAULT '{}',
+        placed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE topics (
+        id INTEGER PRIMARY KEY,
+        level INTEGER NOT NULL,
+        parent INTEGER,
+        label TEXT NOT NULL,
+        terms TEXT NOT NULL DEFAULT '[]',
+        papers TEXT NOT NULL DEFAULT '[]',
+        size INTEGER NOT NULL DEFAULT 0,
+        centroid BLOB,
+        x REAL NOT NULL DEFAULT 0,
+        y REAL NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1,
+        build_id INTEGER NOT NULL
+    );
+    CREATE INDEX topics_active ON topics(active, level);
+    CREATE TABLE paper_topics (
+        paper_id TEXT PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
+        broad INTEGER NOT NULL,
+        fine INTEGER NOT NULL,
+        x REAL NOT NULL,
+        y REAL NOT NULL,
+        placed INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX paper_topics_broad ON paper_topics(broad);
+    CREATE INDEX paper_topics_fine ON paper_topics(fine);
+    CREATE TABLE topic_follows (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        topic_id INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, topic_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX topic_follows_topic ON topic_follows(topic_id)
+    """,
 )
