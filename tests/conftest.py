@@ -40,6 +40,7 @@ def _test_settings(tmp_path: Path, request: pytest.FixtureRequest, database_url:
     return load_settings(tmp_path / "home", overrides={
         "arxiv_oai_url": url + "/oai", "arxiv_api_url": url + "/api/query",
         "hf_api_url": url, "arxiv_oai_delay": 0, "arxiv_api_delay": 0, "hf_delay": 0,
+        "openalex_api_url": url, "s2_api_url": url + "/graph/v1", "openalex_delay": 0, "s2_delay": 0,
         "http_retries": 2, "http_timeout": 10, "batch_size": 50, "database_url": database_url,
     }, environ={})
 

@@ -55,6 +55,8 @@ class RecordedServer:
         self.rules: list[Rule] = []
         self.log: list[Request] = []
         self.posts: list[tuple[str, bytes]] = []
+        # POST path → fn(params, body) → (status, body) or (status, body, headers)
+        self.post_answers: dict[str, Callable[[dict[str, str], bytes], tuple]] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -80,7 +82,21 @@ class RecordedServer:
 
             def do_POST(self) -> None:  # noqa: N802 - webhooks: record the body, answer 200
                 length = int(self.headers.get("Content-Length", 0))
-                outer.posts.append((self.path, self.rfile.read(length)))
+                body = self.rfile.read(length)
+                outer.posts.append((self.path, body))
+                parts = urlsplit(self.path)
+                answer = outer.post_answers.get(parts.path)
+                if answer is not None:  # a POST that reads (a batch lookup): answered by its function
+                    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+                    outer.log.append(Request(parts.path, params, time.monotonic()))
+                    status, out, *more = answer(params, body)
+                    self.send_response(status)
+                    for k, v in (more[0] if more else {}).items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -45,6 +45,16 @@ class Settings:
     arxiv_api_delay: float = _s(3.0, "seconds between arXiv API requests (arXiv asks for 3)")
     hf_api_url: str = _s("https://huggingface.co", "Hugging Face base URL for /api/daily_papers")
     hf_delay: float = _s(1.0, "seconds between Hugging Face API requests")
+    openalex_api_url: str = _s("https://api.openalex.org", "OpenAlex API base URL (`/works`), for `ingest openalex`")
+    openalex_mailto: str = _s("", "an email address sent with OpenAlex requests (its polite pool: faster, fewer "
+                                  "refusals); empty: none")
+    openalex_delay: float = _s(0.2, "seconds between OpenAlex requests (it allows 10 a second)")
+    s2_api_url: str = _s("https://api.semanticscholar.org/graph/v1", "Semantic Scholar Graph API base URL, for "
+                         "`ingest semantic-scholar`")
+    s2_api_key: str = _s("", "Semantic Scholar API key (sent as x-api-key); empty: the shared, slower public pool")
+    s2_delay: float = _s(1.0, "seconds between Semantic Scholar requests (one a second with a key)")
+    citations_stale_days: float = _s(7.0, "a paper's citations are fetched again from a source once its last fetch "
+                                          "there is this many days old (a re-run sooner fetches nothing)")
     http_timeout: float = _s(60.0, "seconds before an HTTP request is abandoned")
     http_retries: int = _s(3, "retries on 503/429/5xx (honouring Retry-After) and broken bodies")
     max_retry_after: float = _s(600.0, "longest Retry-After paperscope will wait, in seconds")

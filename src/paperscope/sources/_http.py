@@ -65,11 +65,25 @@ class Client:
 
         `explain` reads the server's own message out of an error body (any status); it may raise.
         """
+        return self._send("GET", url, params, None, parse, explain)
+
+    def post_json(
+        self, url: str, params: Mapping[str, Any], body: Any, parse: Callable[[bytes], T],
+        explain: Callable[[bytes], str | None] | None = None,
+    ) -> T:
+        """POST `body` as JSON to `url` (a batch lookup that only reads) with `get`'s pacing, retries and checks."""
+        return self._send("POST", url, params, body, parse, explain)
+
+    def _send(
+        self, method: str, url: str, params: Mapping[str, Any], body: Any, parse: Callable[[bytes], T],
+        explain: Callable[[bytes], str | None] | None,
+    ) -> T:
         problem = ""
         for attempt in range(self.retries + 1):
             self._pace()
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
+                response = (self.session.get(url, params=params, timeout=self.timeout) if method == "GET" else
+                            self.session.post(url, params=params, json=body, timeout=self.timeout))
             except requests.RequestException as exc:
                 problem = f"cannot reach {url}: {exc.__class__.__name__}: {exc}"
                 self.sleep(min(2.0 * 2**attempt, 30.0))

@@ -11,6 +11,7 @@ from .papers import PaperRows, name_key
 from .runs import RunRows
 
 if TYPE_CHECKING:
+    from .citations import CitationRows
     from .community import CommunityRows
     from .users import UserStore
 
@@ -45,6 +46,13 @@ class Store(PaperRows, EmbeddingRows, RunRows):
         from .users import UserStore
 
         return UserStore(self)
+
+    @property
+    def citations(self) -> CitationRows:
+        """Citation edges and per-source counts (OpenAlex, Semantic Scholar)."""
+        from .citations import CitationRows
+
+        return CitationRows(self)
 
     @property
     def community(self) -> CommunityRows:

@@ -17,6 +17,7 @@ from .papers import PgPaperRows
 from .runs import PgRunRows
 
 if TYPE_CHECKING:
+    from .citations import PgCitationRows
     from .community import PgCommunityRows
     from .users import PgUserStore
 
@@ -48,6 +49,13 @@ class PgStore(PgPaperRows, PgEmbeddingRows, PgRunRows):
         from .users import PgUserStore
 
         return PgUserStore(self)
+
+    @property
+    def citations(self) -> PgCitationRows:
+        """Citation edges and per-source counts (OpenAlex, Semantic Scholar)."""
+        from .citations import PgCitationRows
+
+        return PgCitationRows(self)
 
     @property
     def community(self) -> PgCommunityRows:

@@ -38,6 +38,10 @@ SMALL_TABLES: tuple[tuple[str, str, str], ...] = (
     ("lab_upvotes", "user_id, paper_id, created_at", "user_id, paper_id"),
     ("lab_comments", "id, paper_id, user_id, parent_id, body, created_at, edited_at, deleted, hidden", "id"),
     ("lab_follows", "user_id, paper_id, created_at", "user_id, paper_id"),
+    ("citation_works", "id, title, doi, arxiv_id, year, source, fetched_at", "id"),
+    ("citations", "citing, cited, source, fetched_at", "citing, cited, source"),
+    ("citation_fetches", "paper_id, source, fetched_at, external_id, cited_by, influential",
+     "paper_id, source, fetched_at"),
 )
 IDENTITY_TABLES = ("ingest_runs", "ingest_problems", "users", "saved_searches", "digest_outbox", "embedding_models",
                    "lab_comments")
