@@ -113,6 +113,13 @@ class Settings:
                                   "'every 30m', or '' for never (use cron instead)")
     update_args: str = _s("", "what a scheduled update ingests, as `update`'s arguments, e.g. "
                               "'arxiv-oai --set cs --category cs.CL,cs.IR' ('': only embed and index)")
+    topics_fine: int = _s(0, "fine topics found by `paperscope topics --rebuild`; 0: about the square root of the "
+                             "papers (24 for the 564-paper sample, 316 at 100k, at most 400)")
+    topics_broad: int = _s(0, "broad topics (each fine topic belongs to one); 0: about 1.6 x the square root of "
+                              "the fine ones (8 ... 30)")
+    topics_rebuild_days: float = _s(7.0, "`update` rebuilds the topics and the map once the last rebuild is this many "
+                                         "days old (new papers join their nearest topic in between); 0: only "
+                                         "`paperscope topics --rebuild`")
 
     @property
     def db_path(self) -> Path:

@@ -45,6 +45,19 @@ def _tantivy() -> Any:
     return tantivy
 
 
+def analyzers() -> tuple[Any, Any]:
+    """The keyword index's two tantivy analyzers: (stemmed words without stopwords, unstemmed words).
+
+    Anything that counts words as search sees them (topic labels) tokenises with these."""
+    t = _tantivy()
+    stemmed = (t.TextAnalyzerBuilder(t.Tokenizer.simple()).filter(t.Filter.remove_long(40))
+               .filter(t.Filter.lowercase()).filter(t.Filter.ascii_fold())
+               .filter(t.Filter.stopword("english")).filter(t.Filter.stemmer("english")).build())
+    exact = (t.TextAnalyzerBuilder(t.Tokenizer.simple()).filter(t.Filter.remove_long(40))
+             .filter(t.Filter.lowercase()).filter(t.Filter.ascii_fold()).build())
+    return stemmed, exact
+
+
 class KeywordIndex:
     """BM25 over title, abstract and authors (English stemming, stopwords dropped) with filter fields."""
 
@@ -66,12 +79,8 @@ class KeywordIndex:
             self.index = t.Index(self.schema, path=str(path), reuse=True)
         except (ValueError, OSError) as exc:
             raise IndexDamagedError(f"the keyword index at {path} cannot be opened ({exc}); {REBUILD}") from None
-        analyzer = (t.TextAnalyzerBuilder(t.Tokenizer.simple()).filter(t.Filter.remove_long(40))
-                    .filter(t.Filter.lowercase()).filter(t.Filter.ascii_fold())
-                    .filter(t.Filter.stopword("english")).filter(t.Filter.stemmer("english")).build())
+        analyzer, self.exact_analyzer = analyzers()
         self.index.register_tokenizer(ANALYZER, analyzer)
-        self.exact_analyzer = (t.TextAnalyzerBuilder(t.Tokenizer.simple()).filter(t.Filter.remove_long(40))
-                               .filter(t.Filter.lowercase()).filter(t.Filter.ascii_fold()).build())
         self.index.register_tokenizer(EXACT, self.exact_analyzer)
         self.analyzer = analyzer
         self._stems: dict[str, str] = {}
@@ -140,6 +149,8 @@ class KeywordIndex:
             out.append(t.Query.range_query(self.schema, "day", t.FieldType.Integer, lo, hi))
         if f.categories:
             out.append(t.Query.term_set_query(self.schema, "cats", list(f.categories)))
+        if f.ids is not None:  # `topic:`: the topic's papers, resolved by search from the store
+            out.append(t.Query.term_set_query(self.schema, "id", sorted(f.ids) or [" "]))
         for author in f.authors:
             toks = [w for w in _words(author)]
             if toks:

@@ -117,9 +117,11 @@ class Filters:
     until: str | None = None
     categories: tuple[str, ...] = ()  # any of
     authors: tuple[str, ...] = ()  # all of
+    topics: tuple[int, ...] = ()  # any of (`topic:12`): resolved to the topic's papers by `search`
+    ids: frozenset[str] | None = None  # the papers `topics` resolved to (set by `search`, never by the user)
 
     def __bool__(self) -> bool:
-        return bool(self.since or self.until or self.categories or self.authors)
+        return bool(self.since or self.until or self.categories or self.authors or self.topics)
 
 
 @dataclass(frozen=True)
@@ -197,3 +199,19 @@ class PaperState:
     hidden: bool = False
     vote: int = 0
     tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic found in the papers' vectors: a broad one (level 0) or a fine one inside it (level 1)."""
+
+    id: int
+    level: int
+    label: str
+    terms: tuple[tuple[str, float], ...] = ()  # the words and phrases that set it apart (class-based tf-idf)
+    papers: tuple[str, ...] = ()  # representative papers: the nearest to its centre
+    size: int = 0
+    parent: int | None = None  # a fine topic's broad topic
+    x: float = 0.0  # where its label sits on the map
+    y: float = 0.0
+    active: bool = True  # False: no rebuild kept it (its id still resolves, to say so)

@@ -76,10 +76,20 @@ def open_engine(store: AnyStore, settings: Settings, embedder: Embedder | None =
 
 
 def _author_ids(engine: Engine, filters: Filters) -> list[str] | None:
-    if not filters.authors:
-        return None
+    """The papers the author and topic filters allow (None: no such filter), for the vector leg's mask."""
     sets = [set(engine.store.paper_ids_by_author(a)) for a in filters.authors]
+    if filters.ids is not None:
+        sets.append(set(filters.ids))
+    if not sets:
+        return None
     return sorted(set.intersection(*sets))
+
+
+def resolve_topics(engine: Engine, filters: Filters) -> Filters:
+    """`topic:` filters with their papers read from the store (both indexes then admit exactly those papers)."""
+    if not filters.topics or filters.ids is not None:
+        return filters
+    return replace(filters, ids=frozenset(engine.store.topics.topic_paper_ids(filters.topics)))
 
 
 SYNTAX_MASK_MAX = 20_000  # phrases/exclusions admitting at most this many papers become a row mask
@@ -262,6 +272,9 @@ def _why_empty(engine: Engine, pq: ParsedQuery) -> list[str]:
         checks.append((f"the category filter cat:{','.join(f.categories)}", ParsedQuery(filters=Filters(categories=f.categories))))
     for a in f.authors:
         checks.append((f'the author filter author:"{a}"', ParsedQuery(filters=Filters(authors=(a,)))))
+    for t in f.topics:
+        checks.append((f"the topic filter topic:{t}",
+                       ParsedQuery(filters=resolve_topics(engine, Filters(topics=(t,))))))
     for p in pq.phrases:
         checks.append((f'the phrase "{" ".join(p)}"', ParsedQuery(phrases=(p,))))
     notes = [f"{label} matches no paper" for label, q in checks if engine.keyword.count(q) == 0]
@@ -286,6 +299,7 @@ def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset
         raise BadQueryError('the query is empty; give words, a "quoted phrase" or a filter, e.g. '
                             '"graph neural networks", cat:cs.CL, author:"Ada Lovelace" or since:2024-01')
     pq = parse_query(query)
+    pq = replace(pq, filters=resolve_topics(engine, pq.filters))
     notes = list(pq.notes)
     if engine.keyword.manifest()["last_seq"] == 0 and engine.store.max_seq() > 0:
         raise UsageError("the search indexes are not built yet: run `paperscope update` (embed + index) first")
@@ -339,6 +353,7 @@ def similar(engine: Engine, ids: Sequence[str], negatives: Sequence[str] = (), f
         query = query - 0.5 * np.mean(vectors_of(negatives), axis=0)
     query /= np.linalg.norm(query) or 1.0
     exclude = [engine.store.resolve_id(r) or r for r in list(ids) + list(negatives)]
+    filters = resolve_topics(engine, filters)
     mask = engine.vectors.mask(filters, _author_ids(engine, filters))
     found = engine.vectors.search(query, k, mask, exclude=exclude)
     papers = engine.store.papers_by_ids([i for i, _ in found])

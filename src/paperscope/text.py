@@ -175,7 +175,7 @@ def _day(value: str, end: bool) -> str:
 
 
 def parse_query(raw: str) -> ParsedQuery:
-    """Read `"phrases"`, `author:`, `cat:`, `year:A..B`, `since:`, `until:` and `-term`; never raise on junk."""
+    """Read `"phrases"`, `author:`, `cat:`, `topic:`, `year:A..B`, `since:`, `until:` and `-term`; never raise on junk."""
     from .errors import UsageError
     from .models import Filters, ParsedQuery
 
@@ -195,6 +195,7 @@ def parse_query(raw: str) -> ParsedQuery:
     since = until = None
     cats: list[str] = []
     authors: list[str] = []
+    topics: list[int] = []
     for neg, op, quoted, bare in _TOKEN.findall(text):
         value = (quoted if quoted or (op and not bare) else bare).strip()
         op = op.lower()
@@ -203,6 +204,12 @@ def parse_query(raw: str) -> ParsedQuery:
                 authors.append(value)
         elif op in ("cat", "category"):
             cats += [c for c in re.split(r"[,\s]+", value) if c]
+        elif op == "topic":
+            for part in (c for c in re.split(r"[,\s]+", value) if c):
+                if part.isascii() and part.isdigit() and len(part) < 10:
+                    topics.append(int(part))
+                else:
+                    notes.append(f"topic:{part} is not a topic id (write topic:12; `paperscope topics` lists them)")
         elif op in ("year", "since", "until", "date"):
             try:
                 if op == "since":
@@ -234,7 +241,7 @@ def parse_query(raw: str) -> ParsedQuery:
     if since and until and since > until:
         raise UsageError(f"the date range is empty: since {since} is after until {until}")
     return ParsedQuery(tuple(terms), tuple(phrases), tuple(excluded),
-                       Filters(since, until, tuple(cats), tuple(authors)), tuple(notes), tuple(excluded_phrases))
+                       Filters(since, until, tuple(cats), tuple(authors), tuple(dict.fromkeys(topics))), tuple(notes), tuple(excluded_phrases))
 
 
 def text_hash(text: str) -> str:

@@ -13,7 +13,7 @@ import click
 
 from ..config import SETTINGS, load_settings, settings_markdown
 from ..errors import PaperscopeError
-from . import accounts, backup, ingest, lab, migrate, papers, query, serve
+from . import accounts, backup, ingest, lab, migrate, papers, query, serve, topics
 
 
 class _Group(click.Group):
@@ -76,5 +76,5 @@ def settings_cmd(markdown: bool) -> None:
 for _command in (settings_cmd, ingest.ingest_cmd, ingest.embed, ingest.index_cmd, ingest.update, papers.show, papers.stats,
                  query.search_cmd, query.similar_cmd, query.eval_cmd, serve.serve, serve.demo,
                  accounts.user, accounts.digest, backup.backup_cmd, backup.restore_cmd, migrate.migrate_cmd,
-                 lab.submit_cmd):
+                 lab.submit_cmd, topics.topics_cmd):
     main.add_command(_command)

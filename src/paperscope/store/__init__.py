@@ -13,6 +13,7 @@ from .runs import RunRows
 if TYPE_CHECKING:
     from .citations import CitationRows
     from .community import CommunityRows
+    from .topics import TopicRows
     from .users import UserStore
 
 __all__ = ["Database", "Store", "name_key", "now_utc"]
@@ -60,3 +61,10 @@ class Store(PaperRows, EmbeddingRows, RunRows):
         from .community import CommunityRows
 
         return CommunityRows(self)
+
+    @property
+    def topics(self) -> TopicRows:
+        """Topics found in the papers, each paper's topics and place on the map, and members' topic follows."""
+        from .topics import TopicRows
+
+        return TopicRows(self)

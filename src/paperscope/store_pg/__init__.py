@@ -19,6 +19,7 @@ from .runs import PgRunRows
 if TYPE_CHECKING:
     from .citations import PgCitationRows
     from .community import PgCommunityRows
+    from .topics import PgTopicRows
     from .users import PgUserStore
 
 __all__ = ["PgStore"]
@@ -63,3 +64,10 @@ class PgStore(PgPaperRows, PgEmbeddingRows, PgRunRows):
         from .community import PgCommunityRows
 
         return PgCommunityRows(self)
+
+    @property
+    def topics(self) -> PgTopicRows:
+        """Topics found in the papers, each paper's topics and place on the map, and members' topic follows."""
+        from .topics import PgTopicRows
+
+        return PgTopicRows(self)
