@@ -309,3 +309,77 @@ def test_cli_ingest_openalex_reports_no_match_and_exits_1_when_nothing_is_due(se
     assert "no match in OpenAlex" in first.output and "arxiv:0704.0001" in first.output
     second = CliRunner().invoke(main, args, env=env)
     assert second.exit_code == 1 and "nothing to fetch" in second.output
+
+
+# --- shown: pages, API, CLI -----------------------------------------------------------------------
+
+@pytest.fixture
+def cited_store(server, settings, store):
+    """PaperQA, ChemCrow, Attention and a paper Attention cites, enriched from the Semantic Scholar stand-in."""
+    attention = _paper("1706.03762", "Attention Is All You Need", published="2017-06-12T00:00:00Z")
+    sparsity = _paper("2208.04425", "Controlled Sparsity via Constrained Optimization",
+                      published="2022-08-08T00:00:00Z")
+    store.upsert_papers([PAPERQA, CHEMCROW, attention, sparsity])
+    s2_stand_in(server, _with_links(s2_pool()))
+    enrich.ingest_semantic_scholar(store, settings)
+    return store
+
+
+def test_the_paper_page_cards_and_api_show_counts_and_lists(settings, cited_store, fake_embedder):
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from paperscope.pipeline import embed_papers, update_indexes
+    from paperscope.search import open_engine
+    from paperscope.web.app import create_app
+
+    embed_papers(cited_store, fake_embedder)
+    update_indexes(cited_store, settings, fake_embedder.name, fake_embedder.dim)
+    s = dataclasses.replace(settings, signup="open")
+    with TestClient(create_app(s, open_engine(cited_store, s, fake_embedder))) as c:
+        page = c.get("/paper/arxiv:2304.05376").text
+        assert 'id="citations"' in page and "Semantic Scholar: cited by 500 (20 influential)" in page
+        assert '<a href="/paper/arxiv:2312.07559">PaperQA' in page  # cited by a paper here, linked
+        refs = c.get("/paper/arxiv:1706.03762").text
+        assert '<a href="/paper/arxiv:2208.04425">Controlled Sparsity' in refs and "doi.org/10." in refs
+        card = c.get("/search", params={"q": "PaperQA", "mode": "keyword"}).text
+        assert "cited by 111" in card and 'title="citations counted by Semantic Scholar on' in card
+        api = c.get("/api/papers/arxiv:2304.05376/citations").json()
+        assert api["citationCount"] == 500 and api["total"] == 1
+        assert api["citations"][0]["inStore"] and api["citations"][0]["paper"]["paperscopeId"] == "arxiv:2312.07559"
+        refs_api = c.get("/api/papers/arxiv:1706.03762/references", params={"limit": 5}).json()
+        assert refs_api["total"] == 147 and refs_api["references"][0]["paper"]["id"] == "2208.04425"
+        assert not refs_api["references"][1]["inStore"] and refs_api["references"][1]["title"]
+        assert c.get("/api/papers/arxiv:2312.07559").json()["citationCount"] == 111
+        assert c.get("/api/papers/arxiv:9999.99999/citations").status_code == 404
+        # a member whose library holds PaperQA sees it under "Cited by papers in your library" on ChemCrow's page
+        from paperscope.auth import hash_password
+
+        ada = cited_store.users.create("ada@example.org", hash_password("correct horse"))
+        cited_store.users.save(ada.id, "arxiv:2312.07559", ["reading"])
+        r = c.post("/login", data={"email": "ada@example.org", "password": "correct horse", "csrf": _csrf(c)},
+                   follow_redirects=False)
+        assert r.status_code == 303
+        mine = c.get("/paper/arxiv:2304.05376").text
+        assert 'id="cited-by-library"' in mine
+
+
+def _csrf(client) -> str:
+    import re
+
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+
+
+def test_cli_show_citations(settings, cited_store):
+    from click.testing import CliRunner
+
+    from paperscope.cli import main
+
+    out = CliRunner().invoke(main, ["--data-dir", str(settings.home), "show", "2304.05376", "--citations"])
+    assert out.exit_code == 0, out.output
+    assert "Semantic Scholar: cited by 500 (20 influential)" in out.output
+    assert "cited by 1 paper(s) here:" in out.output and "arxiv:2312.07559  PaperQA" in out.output
+    data = json.loads(CliRunner().invoke(main, ["--data-dir", str(settings.home), "show", "1706.03762",
+                                                "--citations", "--json"]).output)
+    assert len(data["citations"]["references"]) == 147 and data["citations"]["references"][0]["inStore"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import click
 
@@ -36,14 +37,59 @@ def _paper_text(p: Paper) -> str:
 @click.command()
 @click.argument("paper_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the paper as JSON.")
+@click.option("--citations", "with_citations", is_flag=True,
+              help="Also list its citation counts per source, the papers here citing it and its references.")
 @click.pass_context
-def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
+def show(ctx: click.Context, paper_id: str, as_json: bool, with_citations: bool) -> None:
     """Show one paper by id (arxiv:…, a bare arXiv id or URL, doi:…, local:…)."""
-    paper = open_store(ctx).get_paper(paper_id)
+    store = open_store(ctx)
+    paper = store.get_paper(paper_id)
+    cites = _citations(store, paper.id) if with_citations else None
     if as_json:
-        echo_json(dataclasses.asdict(paper))
-    else:
-        click.echo(_paper_text(paper))
+        echo_json({**dataclasses.asdict(paper), **({"citations": cites} if cites is not None else {})})
+        return
+    click.echo(_paper_text(paper))
+    if cites is not None:
+        click.echo("\n" + _citations_text(cites))
+
+
+def _citations(store: Any, paper_id: str) -> dict[str, Any]:
+    from ..store.citations import SOURCE_NAMES
+
+    rows = store.citations
+
+    def work(w: Any) -> dict[str, Any]:
+        return {"id": w.id, "inStore": w.in_store, "title": w.title, "doi": w.doi, "arxivId": w.arxiv_id,
+                "year": w.year, "sources": [SOURCE_NAMES.get(s, s) for s in w.sources]}
+
+    return {"counts": [{"source": SOURCE_NAMES.get(f.source, f.source), "citationCount": f.cited_by,
+                        "influentialCitationCount": f.influential, "fetchedAt": f.fetched_at,
+                        "found": f.external_id is not None} for f in rows.last_fetches(paper_id)],
+            "citedBy": [work(w) for w in rows.cited_by_of(paper_id)],
+            "references": [work(w) for w in rows.references_of(paper_id)]}
+
+
+def _citations_text(c: dict[str, Any]) -> str:
+    lines = []
+    for f in c["counts"]:
+        lines.append(f"{f['source']}: cited by {f['citationCount']}"
+                     + (f" ({f['influentialCitationCount']} influential)" if f["influentialCitationCount"] else "")
+                     + f", counted {f['fetchedAt'][:10]}" if f["found"] else
+                     f"{f['source']}: no record of this paper (looked up {f['fetchedAt'][:10]})")
+    if not c["counts"]:
+        lines.append("no citation source asked yet: run `paperscope ingest openalex` or `ingest semantic-scholar`")
+
+    def line(w: dict[str, Any]) -> str:
+        where = w["id"] if w["inStore"] else (f"doi:{w['doi']}" if w["doi"] else w["id"])
+        return f"  {where}  {w['title']}" + (f" ({w['year']})" if w["year"] and not w["inStore"] else "")
+
+    here = [w for w in c["citedBy"] if w["inStore"]]
+    lines.append(f"cited by {len(here)} paper(s) here" + (f" (+{len(c['citedBy']) - len(here)} elsewhere)"
+                                                           if len(c["citedBy"]) > len(here) else "") + ":")
+    lines += [line(w) for w in here]
+    lines.append(f"references ({len(c['references'])}, {sum(w['inStore'] for w in c['references'])} here):")
+    lines += [line(w) for w in c["references"]]
+    return "\n".join(lines)
 
 
 @click.command()

@@ -89,7 +89,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The app with its engine (store + indexes + lazily loaded model) opened once."""
     from ..logs import configure
     from ..throttle import FailureLimiter
-    from . import accounts, admin, api, apidocs, lab, labdata, ops, pages, passwords, status
+    from . import accounts, admin, api, apidocs, citations, lab, labdata, ops, pages, passwords, status
     from .headers import HEADERS, HeadAsGet, SecurityHeaders
     from .limits import ApiLimits, BodyLimit
     from .session import SessionMiddleware
@@ -140,7 +140,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     ops.install(app)  # /healthz /readyz /metrics and the access log
     app.add_middleware(SecurityHeaders, https=https)  # added last = outermost: every response gets them
     labdata.install(app)
+    citations.install(app)
     app.include_router(lab.api)  # before api.router, whose /papers/{id:path} would swallow /papers/{id}/comments
+    app.include_router(citations.api)  # before api.router too: /papers/{id}/citations, /references
     app.include_router(api.router)
     app.include_router(accounts.api)
     app.include_router(pages.router)

@@ -57,6 +57,8 @@ def hf_paper(p: Paper) -> dict[str, Any]:
         "doi": p.doi, "journalRef": p.journal_ref, "comments": p.comments, "license": p.license,
         "links": p.links, "sources": list(p.sources), "withdrawnAt": p.withdrawn,
         "ai_summary": p.ai_summary, "ai_keywords": list(p.ai_keywords), "organization": hf_organization(p),
+        "citationCount": signal("citations"),  # the highest count a citation source reports (see citationSource)
+        "citationSource": p.signals["citations"].source if "citations" in p.signals else None,
     }
 
 
