@@ -383,3 +383,21 @@ def test_cli_show_citations(settings, cited_store):
     data = json.loads(CliRunner().invoke(main, ["--data-dir", str(settings.home), "show", "1706.03762",
                                                 "--citations", "--json"]).output)
     assert len(data["citations"]["references"]) == 147 and data["citations"]["references"][0]["inStore"]
+
+
+def test_cites_and_citedby_filters_return_exactly_the_stored_edges(settings, cited_store, fake_embedder):
+    from paperscope.pipeline import embed_papers, update_indexes
+    from paperscope.search import open_engine, search
+
+    embed_papers(cited_store, fake_embedder)
+    update_indexes(cited_store, settings, fake_embedder.name, fake_embedder.dim)
+    engine = open_engine(cited_store, settings, fake_embedder)
+
+    def ids(q: str, mode: str = "hybrid") -> list[str]:
+        return [h.paper.id for h in search(engine, q, 50, mode).hits]
+
+    assert ids("cites:arxiv:2304.05376") == cited_store.citations.citing_ids("arxiv:2304.05376") == ["arxiv:2312.07559"]
+    assert ids("citedby:1706.03762") == cited_store.citations.cited_ids("arxiv:1706.03762") == ["arxiv:2208.04425"]
+    assert ids("citedby:1706.03762 sparsity", "keyword") == ["arxiv:2208.04425"]
+    assert ids("citedby:1706.03762 language models", "semantic") == ["arxiv:2208.04425"]
+    assert ids("cites:arxiv:2208.04425 cites:arxiv:2304.05376") == []  # both at once: no paper cites the two

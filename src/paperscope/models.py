@@ -119,9 +119,12 @@ class Filters:
     authors: tuple[str, ...] = ()  # all of
     topics: tuple[int, ...] = ()  # any of (`topic:12`): resolved to the topic's papers by `search`
     ids: frozenset[str] | None = None  # the papers `topics` resolved to (set by `search`, never by the user)
+    cites: tuple[str, ...] = ()  # papers citing all of these (`cites:<id>`), from the stored citation edges
+    cited_by: tuple[str, ...] = ()  # papers all of these cite (`citedby:<id>`); both resolved into `ids`
 
     def __bool__(self) -> bool:
-        return bool(self.since or self.until or self.categories or self.authors or self.topics)
+        return bool(self.since or self.until or self.categories or self.authors or self.topics or self.cites
+                    or self.cited_by)
 
 
 @dataclass(frozen=True)

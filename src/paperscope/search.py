@@ -92,6 +92,19 @@ def resolve_topics(engine: Engine, filters: Filters) -> Filters:
     return replace(filters, ids=frozenset(engine.store.topics.topic_paper_ids(filters.topics)))
 
 
+def resolve_citations(engine: Engine, filters: Filters) -> Filters:
+    """`cites:` / `citedby:` filters as the papers the stored citation edges give (kept within any topic's), so both
+    indexes admit exactly those papers."""
+    if not (filters.cites or filters.cited_by):
+        return filters
+    rows, resolve = engine.store.citations, engine.store.resolve_id
+    sets = [set(rows.citing_ids(resolve(ref) or ref)) for ref in filters.cites]
+    sets += [set(rows.cited_ids(resolve(ref) or ref)) for ref in filters.cited_by]
+    if filters.ids is not None:
+        sets.append(set(filters.ids))
+    return replace(filters, ids=frozenset(set.intersection(*sets)))
+
+
 SYNTAX_MASK_MAX = 20_000  # phrases/exclusions admitting at most this many papers become a row mask
 
 
@@ -299,7 +312,7 @@ def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset
         raise BadQueryError('the query is empty; give words, a "quoted phrase" or a filter, e.g. '
                             '"graph neural networks", cat:cs.CL, author:"Ada Lovelace" or since:2024-01')
     pq = parse_query(query)
-    pq = replace(pq, filters=resolve_topics(engine, pq.filters))
+    pq = replace(pq, filters=resolve_citations(engine, resolve_topics(engine, pq.filters)))
     notes = list(pq.notes)
     if engine.keyword.manifest()["last_seq"] == 0 and engine.store.max_seq() > 0:
         raise UsageError("the search indexes are not built yet: run `paperscope update` (embed + index) first")

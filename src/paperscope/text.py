@@ -175,7 +175,8 @@ def _day(value: str, end: bool) -> str:
 
 
 def parse_query(raw: str) -> ParsedQuery:
-    """Read `"phrases"`, `author:`, `cat:`, `topic:`, `year:A..B`, `since:`, `until:` and `-term`; never raise on junk."""
+    """Read `"phrases"`, `author:`, `cat:`, `topic:`, `cites:`, `citedby:`, `year:A..B`, `since:`, `until:` and
+    `-term`; never raise on junk."""
     from .errors import UsageError
     from .models import Filters, ParsedQuery
 
@@ -196,6 +197,8 @@ def parse_query(raw: str) -> ParsedQuery:
     cats: list[str] = []
     authors: list[str] = []
     topics: list[int] = []
+    cites: list[str] = []
+    cited_by: list[str] = []
     for neg, op, quoted, bare in _TOKEN.findall(text):
         value = (quoted if quoted or (op and not bare) else bare).strip()
         op = op.lower()
@@ -204,6 +207,9 @@ def parse_query(raw: str) -> ParsedQuery:
                 authors.append(value)
         elif op in ("cat", "category"):
             cats += [c for c in re.split(r"[,\s]+", value) if c]
+        elif op in ("cites", "citedby"):
+            if value:
+                (cites if op == "cites" else cited_by).append(value)
         elif op == "topic":
             for part in (c for c in re.split(r"[,\s]+", value) if c):
                 if part.isascii() and part.isdigit() and len(part) < 10:
@@ -241,7 +247,8 @@ def parse_query(raw: str) -> ParsedQuery:
     if since and until and since > until:
         raise UsageError(f"the date range is empty: since {since} is after until {until}")
     return ParsedQuery(tuple(terms), tuple(phrases), tuple(excluded),
-                       Filters(since, until, tuple(cats), tuple(authors), tuple(dict.fromkeys(topics))), tuple(notes), tuple(excluded_phrases))
+                       Filters(since, until, tuple(cats), tuple(authors), tuple(dict.fromkeys(topics)),
+                               cites=tuple(cites), cited_by=tuple(cited_by)), tuple(notes), tuple(excluded_phrases))
 
 
 def text_hash(text: str) -> str:
