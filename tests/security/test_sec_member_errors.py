@@ -44,8 +44,9 @@ def test_member_messages_hide_urls_exception_text_and_operator_instructions(exc)
 
 def test_plain_messages_stay_as_they_are():
     request = _request()
-    message = "you have submitted 10 papers today, the limit of this instance; try again tomorrow"
-    assert member_message(request, UsageError(message)) == message  # type: ignore[arg-type]
+    for message in ("you have submitted 10 papers today, the limit of this instance; try again tomorrow",
+                    "a webhook is an http:// or https:// URL with a host name"):  # a scheme named, not a URL
+        assert member_message(request, UsageError(message)) == message  # type: ignore[arg-type]
     assert recent_problems(request) == []  # type: ignore[arg-type]
 
 

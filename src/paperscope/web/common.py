@@ -146,7 +146,7 @@ PLAIN: tuple[tuple[type[PaperscopeError], str], ...] = (
     (ConfigError, "this server is not set up for that; the administrator can see why"),
 )
 _COMMAND_ASIDE = re.compile(r"\s*\([^()]*`[^`]*`[^()]*\)")  # "(`paperscope user add`)", "(with vectors: run `…`)"
-_OPERATOR_CLAUSE = re.compile(r"`|\brun the |ask the operator|_url\b|https?://", re.I)
+_OPERATOR_CLAUSE = re.compile(r"`|\brun the |ask the operator|_url\b|https?://[^\s/]", re.I)  # a URL, not a scheme named
 PROBLEMS_KEPT = 50
 
 
