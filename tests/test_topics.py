@@ -222,3 +222,29 @@ def test_layout_keeps_neighbours_near_and_places_new_points_among_theirs():
     inside = np.linalg.norm(xy[:80] - xy[:80].mean(0), axis=1).mean()
     assert inside < np.linalg.norm(xy - xy.mean(0), axis=1).mean()
     assert place(np.array([[0.0, 0.0], [2.0, 2.0]]), np.array([0.9, 0.9])) == (1.0, 1.0)
+
+
+def test_topics_and_map_api(topic_home):
+    from fastapi.testclient import TestClient
+
+    from paperscope.web.app import create_app
+
+    with TestClient(create_app(load_settings(topic_home, environ={}))) as client:
+        topics = client.get("/api/topics").json()["topics"]
+        fine = next(t for t in topics if t["level"] == "fine")
+        one = client.get(f"/api/topics/{fine['id']}?limit=200").json()
+        assert one["label"] == fine["label"] and one["query"] == f"topic:{fine['id']}"
+        assert len(one["papers"]) == fine["size"] and one["neighbours"]
+        first = client.get("/api/map?limit=500").json()
+        assert first["total"] == 564 and len(first["points"]["id"]) == 500
+        rest = client.get("/api/map?limit=500&offset=500").json()
+        assert len(set(first["points"]["id"]) | set(rest["points"]["id"])) == 564
+        x0, y0, x1, y1 = first["bounds"]
+        box = client.get(f"/api/map?bbox={x0},{y0},{(x0 + x1) / 2},{y1}").json()
+        assert 0 < box["total"] < 564 and all(x <= (x0 + x1) / 2 for x in box["points"]["x"])
+        grid = client.get("/api/map/density?size=32").json()
+        assert sum(grid["counts"]) == 564 and len(grid["broad"]) == 32 * 32
+        assert client.get("/api/topics/999999").status_code == 404
+        page = client.get(f"/topic/{fine['id']}")
+        assert page.status_code == 200 and fine["label"] in page.text
+        assert client.get("/map").status_code == 200 and "/static/map.js" in client.get("/map").text

@@ -131,8 +131,8 @@ def init_positions(x: np.ndarray, centres: np.ndarray, centre_xy: np.ndarray, se
     return out + rng.normal(0, spread, out.shape).astype(np.float32)
 
 
-def refine(y: np.ndarray, neighbours: np.ndarray, epochs: int = 60, negatives: int = 3, seed: int = 0,
-           on_epoch: Callable[[int], None] | None = None) -> np.ndarray:
+def refine(y: np.ndarray, neighbours: np.ndarray, epochs: int = 60, negatives: int = 5, seed: int = 0,
+           on_epoch: Callable[[int], None] | None = None, repulsion: float = 10.0) -> np.ndarray:
     """UMAP-style refinement in full-batch epochs: attraction along kNN edges, repulsion from random points;
     each paper moves by the mean of its forces (so a well-connected one does not jump), learning rate 1 → 0."""
     rng = np.random.default_rng(seed)
@@ -157,9 +157,9 @@ def refine(y: np.ndarray, neighbours: np.ndarray, epochs: int = 60, negatives: i
         d2 = (d * d).sum(1)
         coef = 2 * B / ((1e-3 + d2) * (1 + A * np.power(d2, B)))
         g = np.clip(coef[:, None] * d, -4, 4)
-        for axis in (0, 1):
-            move[:, axis] += np.bincount(neg_src, g[:, axis], n)
-        y += lr * move / (2 * k + negatives)
+        for axis in (0, 1):  # few samples standing for UMAP's 5 per edge: each pushes `repulsion` times harder
+            move[:, axis] += repulsion * np.bincount(neg_src, g[:, axis], n)
+        y += lr * move / (2 * k + repulsion * negatives)
         if on_epoch:
             on_epoch(epoch)
     return y

@@ -89,9 +89,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The app with its engine (store + indexes + lazily loaded model) opened once."""
     from ..logs import configure
     from ..throttle import FailureLimiter
-    from . import accounts, admin, api, apidocs, citations, lab, labdata, ops, pages, passwords, status
+    from . import accounts, admin, api, apidocs, citations, lab, labdata, maps, ops, pages, passwords, status
     from .headers import HEADERS, HeadAsGet, SecurityHeaders
     from .limits import ApiLimits, BodyLimit
+    from .mailer import MailWorker
     from .session import SessionMiddleware
 
     configure(settings.log_format)
@@ -131,6 +132,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     https = settings.base_url.startswith("https://")
     app.state.login_account = FailureLimiter(settings.login_limit)  # failed sign-ins per account
     app.state.login_address = FailureLimiter(settings.login_address_limit)  # ... and per client address
+    app.state.signup_address = FailureLimiter(max(1, settings.signup_per_address_per_hour), window=3600.0)
+    app.state.mailer = MailWorker()  # password-reset requests, off the request
     app.add_middleware(ApiLimits, per_token=settings.api_rate, per_address=settings.api_anon_rate)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, imports=settings.max_import_bytes)
     app.add_middleware(SessionMiddleware, store_app=app, idle_hours=settings.session_idle_hours,
@@ -140,12 +143,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     ops.install(app)  # /healthz /readyz /metrics and the access log
     app.add_middleware(SecurityHeaders, https=https)  # added last = outermost: every response gets them
     labdata.install(app)
+    maps.install(app)
     citations.install(app)
     app.include_router(lab.api)  # before api.router, whose /papers/{id:path} would swallow /papers/{id}/comments
     app.include_router(citations.api)  # before api.router too: /papers/{id}/citations, /references
     app.include_router(api.router)
+    app.include_router(maps.api)
     app.include_router(accounts.api)
     app.include_router(pages.router)
+    app.include_router(maps.router)
     app.include_router(accounts.router)
     app.include_router(passwords.router)
     app.include_router(admin.router)
