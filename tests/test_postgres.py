@@ -515,3 +515,14 @@ def test_the_labs_web_flow_on_postgres(settings, pg_url, fake_embedder, server):
     assert post(bob, "/settings/display-name", name="ada l").status_code == 400  # names are unique
     assert "submitted by Bob" in bob.get(f"/lab?date={day}").text
     pg.close()
+
+
+def test_migrate_copies_every_table_of_the_embedded_schema(settings):
+    """A table added to the schema and forgotten by `migrate` would be lost when an install moves to PostgreSQL."""
+    from paperscope.store import Store
+    from paperscope.store_pg.migrate import CHECKED
+
+    store = Store(settings.db_path)
+    tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    store.close()
+    assert tables - set(CHECKED) - {"schema_migrations"} == set()

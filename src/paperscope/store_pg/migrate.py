@@ -36,15 +36,22 @@ SMALL_TABLES: tuple[tuple[str, str, str], ...] = (
     ("lab_members", "user_id, display_name", "user_id"),
     ("lab_submissions", "day, paper_id, user_id, submitted_at", "day, paper_id"),
     ("lab_upvotes", "user_id, paper_id, created_at", "user_id, paper_id"),
-    ("lab_comments", "id, paper_id, user_id, parent_id, body, created_at, edited_at, deleted, hidden", "id"),
+    ("lab_comments", "id, paper_id, user_id, parent_id, body, created_at, edited_at, deleted, hidden, html,"
+                     " html_version", "id"),
+    ("lab_pending", "id, arxiv_id, user_id, day, state, reason, attempts, not_before, created_at, updated_at", "id"),
+    ("import_jobs", "id, user_id, tag, fmt, data, state, done, report, created_at, updated_at", "id"),
     ("lab_follows", "user_id, paper_id, created_at", "user_id, paper_id"),
     ("citation_works", "id, title, doi, arxiv_id, year, source, fetched_at", "id"),
     ("citations", "citing, cited, source, fetched_at", "citing, cited, source"),
     ("citation_fetches", "paper_id, source, fetched_at, external_id, cited_by, influential",
      "paper_id, source, fetched_at"),
+    ("topic_builds", "id, model, built_at, params, stats, placed", "id"),
+    ("topics", "id, level, parent, label, terms, papers, size, centroid, x, y, active, build_id", "id"),
+    ("paper_topics", "paper_id, broad, fine, x, y, placed", "paper_id"),
+    ("topic_follows", "user_id, topic_id, created_at", "user_id, topic_id"),
 )
 IDENTITY_TABLES = ("ingest_runs", "ingest_problems", "users", "saved_searches", "digest_outbox", "embedding_models",
-                   "lab_comments")
+                   "lab_comments", "lab_pending", "import_jobs")
 CHECKED = ("papers", "paper_authors", "embedding_models", "embeddings") + tuple(t for t, _, _ in SMALL_TABLES)
 PAPERS_KEY = "migrate:papers"
 VECTORS_KEY = "migrate:embeddings"
