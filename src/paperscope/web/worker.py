@@ -74,6 +74,36 @@ class Worker:
             self.stop_event.wait(wait)
 
 
+class _OwnConnection:
+    """The engine as a worker thread sees it: the same settings and embedder, and a store it may use from its
+    thread. A live engine (per-thread SQLite) or PostgreSQL (a pool) already gives that; a plain engine shares one
+    SQLite connection with the requests, so each worker opens its own."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self._store: Any = None
+
+    @property
+    def settings(self) -> Any:
+        return self.engine.settings
+
+    @property
+    def embedder(self) -> Any:
+        return self.engine.embedder
+
+    @property
+    def store(self) -> Any:
+        from ..live import LiveEngine
+
+        if isinstance(self.engine, LiveEngine) or self.engine.settings.database_url:
+            return self.engine.store
+        if self._store is None:
+            from ..store import Store
+
+            self._store = Store(self.engine.settings.db_path)
+        return self._store
+
+
 def start_workers(engine: Any, on_indexed: Callable[[], None]) -> list[Worker]:
     """The lab's fetcher and the importer on this engine, started; `on_indexed` runs after a fetch indexed papers."""
     settings = engine.settings
@@ -87,20 +117,22 @@ def start_workers(engine: Any, on_indexed: Callable[[], None]) -> list[Worker]:
         home = settings.home
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
 
+    fetcher, importer = _OwnConnection(engine), _OwnConnection(engine)
+
     def fetch_round() -> float:
-        done = community.fetch_pending(engine)
+        done = community.fetch_pending(fetcher)  # type: ignore[arg-type]
         if done["fetched"]:
             on_indexed()
         # arXiv asks for a pause between requests: honoured here, the instance's only caller
         return max(settings.arxiv_api_delay, IDLE_POLL) if done["asked"] else IDLE_POLL
 
     def import_round() -> float:
-        return 0.0 if library.run_import_job(engine.store) else IDLE_POLL
+        return 0.0 if library.run_import_job(importer.store) else IDLE_POLL
 
     workers = [Worker("lab fetcher", str(home / ".lab-fetcher.lock"),
-                      lambda: engine.store.community.reset_fetching(), fetch_round),
+                      lambda: fetcher.store.community.reset_fetching(), fetch_round),
                Worker("importer", str(home / ".importer.lock"),
-                      lambda: engine.store.users.reset_running_imports(), import_round)]
+                      lambda: importer.store.users.reset_running_imports(), import_round)]
     for w in workers:
         w.start()
     return workers
