@@ -161,3 +161,22 @@ def test_webhook_gets_the_digest_as_json(world, settings, smtp, server):
     assert len(server.posts) == 1 and server.posts[0][0] == "/hook"
     body = json.loads(server.posts[0][1])
     assert len(body["papers"]) == 3 and all(p["title"] and p["why"] for p in body["papers"])
+
+
+def test_new_papers_of_a_followed_topic_reach_the_members_mail(world, settings, smtp):
+    from paperscope.topics.build import rebuild
+
+    engine, *_ = world
+    store = engine.store
+    rebuild(store, engine.embedder.name, engine.embedder.dim)
+    topic = store.topics.topics(1)[0]
+    dave = store.users.create("dave@example.org", None)  # no library: only the followed topic fills the digest
+    store.topics.follow_topic(dave.id, topic.id)
+    port, out = smtp()
+    run(engine, _settings(settings, port), datetime.now(UTC) + timedelta(minutes=1))
+    mail = {m["To"]: m for m in _mails(out)}["dave@example.org"]
+    text = mail.get_body(("plain",)).get_content()
+    members = set(store.topics.topic_paper_ids([topic.id]))
+    assert f"New in a topic you follow: {topic.label}" in text
+    assert 0 < len(store.users.already_sent(dave.id)) <= dave.digest_size
+    assert store.users.already_sent(dave.id) <= members

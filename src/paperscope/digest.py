@@ -92,6 +92,13 @@ def select(engine: Engine, user: User, now: datetime) -> list[Item]:
             if paper.id in new_set and paper.id not in seen:
                 seen.add(paper.id)
                 items.append(Item(paper, "Trending on this instance"))
+    followed = engine.store.topics.followed_topics(user.id)
+    if followed:  # new in topics the member follows (a topic follow, not a paper's discussion)
+        label = {t.id: t.label for t in engine.store.topics.topics()}
+        for paper, tid in engine.store.topics.new_in_topics(followed, since, user.digest_size):
+            if paper.id not in seen and paper.id not in sent:
+                seen.add(paper.id)
+                items.append(Item(paper, f"New in a topic you follow: {label.get(tid, f'topic {tid}')}"))
     for paper, why in reply_notes(engine, user, since):  # discussions the user follows, whatever was sent before
         items.append(Item(paper, why))
     return items
