@@ -73,3 +73,13 @@ def test_recommendations_are_reused_until_the_library_changes_and_limited_per_me
     other = TestClient(app)
     signup(other, "bob@example.org")
     assert other.get("/recommendations").status_code == 200
+
+
+def test_bibtex_keys_of_thousands_of_papers_with_one_base_are_unique_and_in_order():
+    from paperscope.cite import unique_keys
+
+    papers = [Paper(id=str(i), title="Private Notes", published="2021-01-01") for i in range(5000)]
+    used: dict[str, int] = {}
+    keys = unique_keys(papers[:2500], used) + unique_keys(papers[2500:], used)  # two chunks of one export
+    assert len(set(keys)) == 5000 and keys[:3] == ["anon2021private", "anon2021privateb", "anon2021privatec"]
+    assert keys[-1] == "anon2021private" + "gjh"  # the 5000th name in the b, c, …, z, aa, … sequence

@@ -49,7 +49,7 @@ def papers_of(store: Store, user_id: int, refs: list[tuple[bool, str]]) -> list[
 def export_chunks(store_of: Callable[[], Store], user_id: int, tag: str | None, fmt: str) -> Iterator[str]:
     """A tag's (or the library's) papers as BibTeX or RIS, written a chunk at a time (memory stays flat; a
     web response streams it). `store_of` gives the store of the thread that reads each chunk."""
-    refs, keys = owned_ids(store_of(), user_id, tag), set[str]()
+    refs, keys = owned_ids(store_of(), user_id, tag), dict[str, int]()
     for start in range(0, len(refs), EXPORT_CHUNK):
         found = papers_of(store_of(), user_id, refs[start:start + EXPORT_CHUNK])
         if fmt == "bibtex":
