@@ -24,18 +24,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(home: Path, environ: dict[str, str] | None = None, **settings: str) -> Iterator[str]:
+def serving(home: Path, environ: dict[str, str] | None = None, log_to: Path | None = None,
+            **settings: str) -> Iterator[str]:
     """`paperscope serve` on `home` with extra PAPERSCOPE_* settings (sign-up open, without its per-address limit);
     yields its URL once it answers.
 
     `environ` adds raw environment variables; output goes to a file (a chatty server must never block on a full
-    pipe) and is shown when the server fails to start."""
-    with serving_process(home, environ, **settings) as (url, _proc):
+    pipe) and is shown when the server fails to start; `log_to` keeps it in that file instead."""
+    with serving_process(home, environ, log_to=log_to, **settings) as (url, _proc):
         yield url
 
 
 @contextmanager
-def serving_process(home: Path, environ: dict[str, str] | None = None, *args: str,
+def serving_process(home: Path, environ: dict[str, str] | None = None, *args: str, log_to: Path | None = None,
                     **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """As `serving`, also yielding the server process (its pid, to read its descriptors); `args` go to `serve`."""
     port = free_port()
@@ -44,7 +45,7 @@ def serving_process(home: Path, environ: dict[str, str] | None = None, *args: st
     env = {**os.environ, "PAPERSCOPE_SIGNUP": "open", "PAPERSCOPE_BASE_URL": url,
            "PAPERSCOPE_SIGNUP_PER_ADDRESS_PER_HOUR": "0", **(environ or {}),
            **{f"PAPERSCOPE_{k.upper()}": v for k, v in settings.items()}}
-    with tempfile.TemporaryFile() as log:
+    with (log_to.open("w+b") if log_to else tempfile.TemporaryFile()) as log:
         proc = subprocess.Popen([sys.executable, "-m", "paperscope", "--data-dir", str(home), "serve",
                                  "--port", str(port), *args], stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
