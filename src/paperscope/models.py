@@ -172,6 +172,7 @@ class SearchResult:
     mode: str
     notes: tuple[str, ...] = ()
     meaning_only: bool = False  # words were given but no paper contains them: every hit matched by meaning alone
+    sort: str = "relevance"  # or "citations": most cited first (search.by_citations says over which matches)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from .rank import convex_fusion, length_weight, rrf, top
 from .text import highlight, is_blank, parse_query, words_starting_with
 
 MODES = ("hybrid", "keyword", "semantic")
+SORTS = ("relevance", "citations")
+SORT_ALL_MAX = 50_000  # sort=citations reads at most this many matches of a keyword or filter-only query
 
 
 @dataclass
@@ -241,6 +243,24 @@ def run_query(engine: Engine, pq: ParsedQuery, mode: str, need: int = 0, fusion:
     return Ranking(top(fused, len(fused)), kw_rank, sem_rank, len(fused))
 
 
+def by_citations(engine: Engine, pq: ParsedQuery, ranking: Ranking, mode: str) -> tuple[Ranking, list[str]]:
+    """The ranking reordered by citation count, most cited first; ties (and papers never counted, as 0) keep the
+    ranking's order. Keyword mode and filter-only queries rank exactly, so every match is read and sorted (up to
+    SORT_ALL_MAX, said in a note past it); semantic and hybrid modes sort their ranked candidates."""
+    notes: list[str] = []
+    ranked = ranking.ranked
+    if (mode == "keyword" or ranking.filter_only) and ranking.total > len(ranked):
+        ranked, _ = engine.keyword.search(pq, min(ranking.total, SORT_ALL_MAX))
+        if ranking.total > SORT_ALL_MAX:
+            notes.append(f"sorted by citations among the first {SORT_ALL_MAX:,} of {ranking.total:,} matches (by "
+                         f"{'date, newest first' if ranking.filter_only else 'BM25 relevance'}); narrow the query "
+                         "to sort every match")
+        ranking = replace(ranking, keyword={i: r for r, (i, _) in enumerate(ranked, 1)})
+    counts = engine.store.citations.counts_of([i for i, _ in ranked])
+    order = sorted(range(len(ranked)), key=lambda n: (-counts.get(ranked[n][0], 0), n))
+    return replace(ranking, ranked=[ranked[n] for n in order]), notes
+
+
 def _hits(engine: Engine, ranking: Ranking, page: list[tuple[str, float]], pq: ParsedQuery, mode: str) -> list[Hit]:
     papers = engine.store.papers_by_ids([i for i, _ in page])
     stems = {engine.keyword.stem(w) for w in list(pq.terms) + [w for p in pq.phrases for w in p]} - {""}
@@ -301,13 +321,17 @@ def filter_notes(engine: Engine, filters: Filters) -> list[str]:
     return _why_empty(engine, ParsedQuery(filters=filters)) if filters else []
 
 
-def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset: int = 0) -> SearchResult:
-    """Search by meaning and by keyword at once; filters, phrases and exclusions apply inside every mode."""
+def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset: int = 0,
+           sort: str = "relevance") -> SearchResult:
+    """Search by meaning and by keyword at once; filters, phrases and exclusions apply inside every mode.
+    `sort="citations"` orders the matches most cited first (see `by_citations` for which matches)."""
     started = time.perf_counter()
     if not 1 <= k <= 200 or offset < 0 or offset > 10000:
         raise UsageError("k must be 1..200 and offset 0..10000")
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if sort not in SORTS:
+        raise UsageError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
     if is_blank(query):
         raise BadQueryError('the query is empty; give words, a "quoted phrase" or a filter, e.g. '
                             '"graph neural networks", cat:cs.CL, author:"Ada Lovelace" or since:2024-01')
@@ -326,6 +350,9 @@ def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset
     if not searchable:
         pq = replace(pq, terms=(), phrases=())  # only stopwords left beside the filters: a filter-only listing
     ranking = run_query(engine, pq, mode, offset + k)
+    if sort == "citations" and ranking.total:
+        ranking, sort_notes = by_citations(engine, pq, ranking, mode)
+        notes += sort_notes
     page = ranking.ranked[offset:offset + k]
     hits = _hits(engine, ranking, page, pq, mode)
     if ranking.total == 0:
@@ -337,7 +364,7 @@ def search(engine: Engine, query: str, k: int = 10, mode: str = "hybrid", offset
                      f"{'any of ' if len(parts) > 1 else ''}{' '.join(parts)}: the results below match by meaning "
                      "only (the nearest papers, which may be unrelated)")
     return SearchResult(tuple(hits), ranking.total, (time.perf_counter() - started) * 1000, pq, mode, tuple(notes),
-                        meaning_only)
+                        meaning_only, sort)
 
 
 NO_FILTERS = Filters()

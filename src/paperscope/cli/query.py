@@ -16,7 +16,13 @@ def _hit_json(hit: Any) -> dict[str, Any]:
     return {"id": p.id, "title": p.title, "score": None if hit.reason == "filter" else round(hit.score, 6),
             "reason": hit.reason, "authors": [a.name for a in p.authors], "published": p.published,
             "categories": list(p.categories), "snippet": "".join(f"**{t}**" if m else t for t, m in hit.snippet),
-            "keyword_rank": hit.keyword_rank, "semantic_rank": hit.semantic_rank}
+            "keyword_rank": hit.keyword_rank, "semantic_rank": hit.semantic_rank, "citations": _cited(p)}
+
+
+def _cited(p: Any) -> int | None:
+    """The citation count a card shows (None: never counted)."""
+    sig = p.signals.get("citations")
+    return int(sig.value) if sig else None
 
 
 def _first(names: list[str], n: int, sep: str) -> str:
@@ -24,13 +30,16 @@ def _first(names: list[str], n: int, sep: str) -> str:
     return sep.join(names) if len(names) <= n else sep.join(names[:n]) + f" +{len(names) - n} more"
 
 
-def _print_hits(hits: Any, offset: int = 0) -> None:
+def _print_hits(hits: Any, offset: int = 0, sort: str = "relevance") -> None:
     for i, hit in enumerate(hits, offset + 1):
         p = hit.paper
+        cited = _cited(p)
         meta = " · ".join(x for x in ((p.published or "")[:10], _first(list(p.categories), 3, " "),
-                                      _first([a.name for a in p.authors], 5, ", ")) if x)
+                                      _first([a.name for a in p.authors], 5, ", "),
+                                      f"cited by {cited}" if cited is not None else "") if x)
         click.echo(f"{i:>2}. {click.style(p.title, bold=True)}  [{p.id}]")
-        why = "filter match (newest first)" if hit.reason == "filter" else f"{hit.reason} {hit.score:.4f}"
+        why = (("filter match" if sort == "citations" else "filter match (newest first)") if hit.reason == "filter"
+               else f"{hit.reason} {hit.score:.4f}")
         click.echo(f"    {why}" + (f" · {meta}" if meta else ""))
         snippet = "".join(click.style(t, fg="yellow", bold=True) if m else t for t, m in hit.snippet)
         if snippet:
@@ -42,23 +51,28 @@ def _print_hits(hits: Any, offset: int = 0) -> None:
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid")
 @click.option("-k", "--limit", "k", type=click.IntRange(1, 200), default=10)
 @click.option("--offset", type=click.IntRange(0, 10000), default=0)
+@click.option("--sort", type=click.Choice(["relevance", "citations"]), default="relevance",
+              help="citations: most cited first; every match in keyword mode and filter-only queries, the ranked "
+                   "candidates in semantic and hybrid mode.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def search_cmd(ctx: click.Context, query: str, mode: str, k: int, offset: int, as_json: bool) -> None:
+def search_cmd(ctx: click.Context, query: str, mode: str, k: int, offset: int, as_json: bool,
+               sort: str = "relevance") -> None:
     """Search by meaning and keyword: "phrases", author:, cat:, year:2020..2023, since:, until:, -term."""
     from ..search import search
 
-    result = search(open_engine(ctx), query, k, mode, offset)
+    result = search(open_engine(ctx), query, k, mode, offset, sort)
     if as_json:
-        echo_json({"query": query, "mode": mode, "total": result.total, "offset": offset,
+        echo_json({"query": query, "mode": mode, "sort": sort, "total": result.total, "offset": offset,
                    "took_ms": round(result.took_ms, 2), "notes": list(result.notes),
                    "hits": [_hit_json(h) for h in result.hits]})
         return
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     shown = f", showing {offset + 1}-{offset + len(result.hits)}" if result.hits else ""
-    click.echo(f"{result.total} result(s){shown} in {result.took_ms:.0f} ms ({mode})")
-    _print_hits(result.hits, offset)
+    click.echo(f"{result.total} result(s){shown} in {result.took_ms:.0f} ms ({mode}"
+               f"{', most cited first' if sort == 'citations' else ''})")
+    _print_hits(result.hits, offset, sort)
 
 
 @click.command("similar")

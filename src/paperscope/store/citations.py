@@ -274,6 +274,18 @@ class CitationQueries(SqlRows):
         return [r[0] for r in self.run("SELECT DISTINCT c.cited FROM citations c JOIN papers p ON p.id = c.cited"
                                        " WHERE c.citing = ? ORDER BY c.cited", (paper_id,)).fetchall()]
 
+    def counts_of(self, paper_ids: Sequence[str]) -> dict[str, int]:
+        """The citation count each paper shows (papers.signals' `citations`: the highest any source reported in
+        its latest fetch); papers never counted are left out (sort=citations ranks them as 0)."""
+        out: dict[str, int] = {}
+        for part in _chunks(list(dict.fromkeys(paper_ids))):
+            for pid, raw in self.run(f"SELECT id, signals FROM papers WHERE id IN ({self._marks(len(part))})",
+                                     part).fetchall():
+                got = json.loads(raw or "{}").get("citations") if raw and "citations" in raw else None
+                if got:
+                    out[pid] = int(got[0])
+        return out
+
     def edge_count(self) -> int:
         return int(self.run("SELECT count(*) FROM citations").fetchone()[0])
 

@@ -44,12 +44,19 @@ TOTAL_MEANING = ("`total`: keyword mode and filter-only queries (no words), the 
                  "filter (filter-only listing, newest first, `score` null). `notes` say how the query was read and "
                  "why nothing matched.")
 
+SORT_MEANING = ("`citations`: most cited first (each paper's `citationCount`, the highest any citation source reported; "
+                "never counted = 0; ties keep the relevance order). Keyword mode and filter-only queries sort every "
+                "match (up to 50,000, with a note past that); semantic and hybrid modes sort their ranked candidates.")
+
 
 @router.get("/search", summary="Hybrid search with filters and query syntax", description=TOTAL_MEANING)
 def api_search(request: Request, q: str = Q, mode: str = Query("hybrid", pattern="^(hybrid|keyword|semantic)$"),
-               limit: int = Query(10, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=10000)) -> JSONResponse:
-    result = locked(request, search, request.app.state.engine, q, limit, mode, offset)
-    return JSONResponse({"query": q, "mode": mode, "total": result.total, "tookMs": round(result.took_ms, 2),
+               limit: int = Query(10, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=10000),
+               sort: str = Query("relevance", pattern="^(relevance|citations)$", description=SORT_MEANING)
+               ) -> JSONResponse:
+    result = locked(request, search, request.app.state.engine, q, limit, mode, offset, sort)
+    return JSONResponse({"query": q, "mode": mode, "sort": sort, "total": result.total,
+                         "tookMs": round(result.took_ms, 2),
                          "notes": list(result.notes), "offset": offset,
                          "hits": [hit_json(h) for h in result.hits]})  # plain JSON: no re-encoding pass
 

@@ -13,7 +13,7 @@ from ..cite import to_bibtex
 from ..community import today
 from ..errors import IndexDamagedError, NotFoundError, UsageError
 from ..rank import TRENDING_FORMULA, TRENDING_WINDOW_DAYS
-from ..search import MODES, search, similar
+from ..search import MODES, SORTS, search, similar
 from ..trending import BASIS, BASIS_SHORT, trending_board
 from .common import MAX_QUERY, instance_stats, locked, render
 from .present import day, long_day, parse_day
@@ -81,9 +81,11 @@ def trending_page(request: Request) -> HTMLResponse:
 def search_page(request: Request, q: str = Query("", max_length=MAX_QUERY), mode: str = "hybrid",
                 cat: str = Query("", max_length=100), author: str = Query("", max_length=200),
                 since: str = Query("", max_length=10), until: str = Query("", max_length=10),
-                page: int = Query(0, ge=0, le=100)) -> HTMLResponse:
+                page: int = Query(0, ge=0, le=100), sort: str = "relevance") -> HTMLResponse:
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if sort not in SORTS:
+        raise UsageError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
     full = q
     for op, value in (("cat", cat), ("since", since), ("until", until)):
         if value.strip():
@@ -93,15 +95,18 @@ def search_page(request: Request, q: str = Query("", max_length=MAX_QUERY), mode
     result = None
     prev_url = next_url = None
     if full.strip():
-        result = locked(request, search, request.app.state.engine, full, PAGE, mode, page * PAGE)
+        result = locked(request, search, request.app.state.engine, full, PAGE, mode, page * PAGE, sort)
         params = {"q": q, "mode": mode, "cat": cat, "author": author, "since": since, "until": until}
+        if sort != "relevance":
+            params["sort"] = sort
         if page > 0:
             prev_url = "/search?" + urlencode({**params, "page": page - 1})
         if (page + 1) * PAGE < result.total and len(result.hits) == PAGE:
             next_url = "/search?" + urlencode({**params, "page": page + 1})
     hints = _filter_hints(request)
     return render(request, "search.html", q=q, mode=mode, modes=MODES, cat=cat, author=author, since=since,
-                  until=until, result=result, prev_url=prev_url, next_url=next_url, hints=hints)
+                  until=until, result=result, prev_url=prev_url, next_url=next_url, hints=hints, sort=sort,
+                  sorts=SORTS, candidates=request.app.state.engine.settings.candidates)
 
 
 def _filter_hints(request: Request) -> dict[str, Any]:
