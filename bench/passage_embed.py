@@ -34,9 +34,7 @@ def run_ids(e: OnnxMiniLMEmbedder, seqs: list[list[int]], batch: int = 32) -> np
         width = max(len(c) for c in chunk)
         ids = np.array([c + [0] * (width - len(c)) for c in chunk], np.int64)
         mask = (np.arange(width)[None, :] < np.array([len(c) for c in chunk])[:, None]).astype(np.int64)
-        hidden = e.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
-        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
+        out.append(e.session.run(None, {"input_ids": ids, "attention_mask": mask})[0])  # pooled, unit length
     vecs = np.concatenate(out).astype(np.float32)
     result = np.empty_like(vecs)
     result[order] = vecs

