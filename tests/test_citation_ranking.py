@@ -111,3 +111,56 @@ def test_the_page_the_api_and_the_cli_sort_by_citations(settings, engine):
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["sort"] == "citations" and [h["citations"] for h in data["hits"]] == [900, 40]
+
+
+# --- most cited lately (trending by citations gained, from the counts' history) -------------------------------
+
+def _history_store(store, now):
+    """Counts fetched on several days before `now`, as repeated `ingest` runs keep them (citation_fetches)."""
+    from datetime import timedelta
+
+    store.upsert_papers(_papers()[:4])
+    runs = [  # (paper n, source, days before now, count)
+        (0, "s2", 60, 10), (0, "s2", 10, 25),  # 15 gained (from the last count before the 30-day window)
+        (0, "openalex", 25, 8), (0, "openalex", 5, 12),  # 4: the smaller source's gain
+        (1, "s2", 20, 100),  # counted once: no gain yet
+        (2, "openalex", 60, 50), (2, "openalex", 41, 52),  # gained before the window only
+        (3, "s2", 28, 5), (3, "s2", 2, 9)]  # 4, from the first count inside the window
+    for n, source, ago, count in runs:
+        at = (now - timedelta(days=ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        store.citations.save_citations(source, [Found(f"arxiv:2401.{n:05d}", f"{source}:{n}", cited_by=count)],
+                                       fetched_at=at)
+    return store
+
+
+def test_most_cited_lately_ranks_by_citations_gained_in_the_window(store):
+    from datetime import UTC, datetime
+
+    from paperscope.rank import citation_gain
+    from paperscope.trending import most_cited_lately
+
+    now = datetime(2026, 6, 30, tzinfo=UTC)
+    rows = most_cited_lately(_history_store(store, now), 30, 10, now)
+    assert [(c.paper.id[-1], c.gain, c.source, c.count) for c in rows] == [("0", 15, "s2", 25), ("3", 4, "s2", 9)]
+    assert [c.paper.id[-1] for c in most_cited_lately(store, 60, 10, now)] == ["0", "3", "2"]  # 60 days reach May
+    assert citation_gain([("2026-06-01T00:00:00Z", 9), ("2026-06-02T00:00:00Z", 7)], "2026-05-01") == 0  # never < 0
+
+
+def test_the_trending_page_and_api_explain_most_cited_lately(settings, store, fake_embedder):
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from paperscope.search import open_engine
+    from paperscope.web.app import create_app
+
+    _history_store(store, datetime.now(UTC))  # the page's window ends now
+    with TestClient(create_app(settings, open_engine(store, settings, fake_embedder))) as c:
+        page = c.get("/trending", params={"by": "citations"}).text
+        assert "<h1>Most cited lately</h1>" in page and 'id="formula"' in page and "gain = newest count" in page
+        assert "a paper counted once shows no gain yet" in page and "+15 citations in 30 days · 25 now" in page
+        assert page.index("2401.00000") < page.index("2401.00003") and "2401.00001" not in page
+        assert 'href="/trending?by=citations"' in c.get("/trending").text
+        api = c.get("/api/trending", params={"by": "citations"}).json()
+        assert [(i["paper"]["id"], i["citationGain"]) for i in api] == [("2401.00000", 15), ("2401.00003", 4)]
+        assert c.get("/trending", params={"by": "stars"}).status_code in (400, 422)

@@ -78,6 +78,22 @@ TRENDING_FORMULA = ("score = (upvotes + 3·saves + 3·lab submissions + ln(1 + G
                     "(age in hours + 2)^1.5, where upvotes = Hugging Face upvotes + this lab's upvotes")
 
 
+CITED_LATELY_FORMULA = ("gain = newest count − count at the window's start (the last fetch before it, else the "
+                        "first fetch inside it), per citation source; a paper's gain is its larger source's")
+
+
+def citation_gain(history: list[tuple[str, int]], since: str) -> int:
+    """Citations gained since `since` by one source's counts (ISO time, count; oldest first): the newest count
+    minus the last one fetched before `since`, or minus the first one inside the window when none was."""
+    if not history:
+        return 0
+    before = [n for at, n in history if at < since]
+    inside = [n for at, n in history if at >= since]
+    if not inside:
+        return 0
+    return max(inside[-1] - (before[-1] if before else inside[0]), 0)
+
+
 def trending_score(upvotes: float, stars: float, saves: float, age_hours: float, submissions: float = 0.0) -> float:
     """The one trending formula: (upvotes + 3·saves + 3·submissions + ln(1 + stars) + 1) / (age_hours + 2)^1.5.
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .models import Paper
-from .rank import TRENDING_WINDOW_DAYS, trending_score
+from .rank import TRENDING_WINDOW_DAYS, citation_gain, trending_score
 
 if TYPE_CHECKING:
     from .backends import AnyStore
@@ -74,3 +74,35 @@ def trending_board(store: AnyStore, limit: int = 30, now: datetime | None = None
 def trending(store: AnyStore, limit: int = 30, now: datetime | None = None) -> list[tuple[Paper, float]]:
     """The `limit` papers of the 30 days up to now (or up to the newest day with data, if the store is older)."""
     return [(t.paper, t.score) for t in trending_board(store, limit, now).rows]
+
+
+@dataclass(frozen=True)
+class Cited:
+    """One paper of "most cited lately": citations gained in the window by the source that saw most, and that
+    source's counts at the window's start and now."""
+
+    paper: Paper
+    gain: int
+    source: str
+    count: int
+
+
+def most_cited_lately(store: AnyStore, days: int = TRENDING_WINDOW_DAYS, limit: int = 30,
+                      now: datetime | None = None) -> list[Cited]:
+    """Papers by citations gained in the last `days` days (`rank.citation_gain` per source, the larger source's),
+    from the counts each `ingest openalex` / `ingest semantic-scholar` run kept; papers gaining none are left out."""
+    from .citations.records import OPENALEX, S2
+
+    now = now or datetime.now(UTC)
+    since, until = ((now - timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ") for d in (days, 0))  # the store's format
+    ids = store.citations.counted_since(since)
+    best: dict[str, tuple[int, str, int]] = {}
+    for source in (OPENALEX, S2):
+        for pid, history in store.citations.count_history(ids, source, "").items():
+            history = [(at, n) for at, n in history if at <= until]
+            gain = citation_gain(history, since)
+            if gain > 0 and (pid not in best or gain > best[pid][0]):
+                best[pid] = (gain, source, history[-1][1])
+    top = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    papers = store.papers_by_ids([pid for pid, _ in top])
+    return [Cited(papers[pid], g, src, n) for pid, (g, src, n) in top if pid in papers and not papers[pid].withdrawn]

@@ -289,6 +289,11 @@ class CitationQueries(SqlRows):
     def edge_count(self) -> int:
         return int(self.run("SELECT count(*) FROM citations").fetchone()[0])
 
+    def counted_since(self, since: str) -> list[str]:
+        """Papers with a count fetched since `since` (any source): the candidates of "most cited lately"."""
+        return [r[0] for r in self.run("SELECT DISTINCT paper_id FROM citation_fetches WHERE fetched_at >= ? AND"
+                                       " cited_by IS NOT NULL ORDER BY paper_id", (since,)).fetchall()]
+
     def count_history(self, paper_ids: Sequence[str], source: str, since: str) -> dict[str, list[tuple[str, int]]]:
         """Each paper's counts from `source` fetched since `since`, oldest first (trending's history)."""
         out: dict[str, list[tuple[str, int]]] = {}

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from ..models import Hit, Paper
 from ..search import search, similar
 from ..text import parse_query
-from ..trending import trending
+from ..trending import most_cited_lately, trending
 from .common import MAX_PAGE, MAX_QUERY, hf_paper, instance_stats, locked
 from .labdata import lab_item_json, lab_items, with_activities, with_activity
 from .present import parse_day
@@ -90,8 +90,17 @@ def api_daily(request: Request, date_: str | None = Query(None, alias="date", ma
 
 
 @router.get("/trending", summary="Trending papers (recent signals decayed by age)")
-def api_trending(request: Request, limit: int = Query(30, ge=1, le=MAX_PAGE)) -> list[dict[str, Any]]:
-    rows = locked(request, trending, request.app.state.engine.store, limit)
+def api_trending(request: Request, limit: int = Query(30, ge=1, le=MAX_PAGE),
+                 by: str = Query("signals", pattern="^(signals|citations)$",
+                                 description="citations: most cited lately (citations gained in `days` days, "
+                                             "`citationGain`), from the counts' history"),
+                 days: int = Query(30, ge=1, le=365)) -> list[dict[str, Any]]:
+    store = request.app.state.engine.store
+    if by == "citations":
+        cited = locked(request, most_cited_lately, store, days, limit)
+        return locked(request, with_activities, store, [{**hf_item(c.paper), "citationGain": c.gain,
+                                                         "citationGainSource": c.source} for c in cited])
+    rows = locked(request, trending, store, limit)
     items = [{**hf_item(p), "trendingScore": round(s, 6)} for p, s in rows]
     return locked(request, with_activities, request.app.state.engine.store, items)
 

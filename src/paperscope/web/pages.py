@@ -12,9 +12,9 @@ from markupsafe import Markup
 from ..cite import to_bibtex
 from ..community import today
 from ..errors import IndexDamagedError, NotFoundError, UsageError
-from ..rank import TRENDING_FORMULA, TRENDING_WINDOW_DAYS
+from ..rank import CITED_LATELY_FORMULA, TRENDING_FORMULA, TRENDING_WINDOW_DAYS
 from ..search import MODES, SORTS, search, similar
-from ..trending import BASIS, BASIS_SHORT, trending_board
+from ..trending import BASIS, BASIS_SHORT, most_cited_lately, trending_board
 from .common import MAX_QUERY, instance_stats, locked, render
 from .present import day, long_day, parse_day
 
@@ -66,7 +66,10 @@ def _undated(request: Request, p: int) -> HTMLResponse:
 
 
 @router.get("/trending", response_class=HTMLResponse)
-def trending_page(request: Request) -> HTMLResponse:
+def trending_page(request: Request, by: str = Query("signals", pattern="^(signals|citations)$"),
+                  days: int = Query(TRENDING_WINDOW_DAYS, ge=1, le=365)) -> HTMLResponse:
+    if by == "citations":
+        return _cited_lately_page(request, days)
     board = locked(request, trending_board, request.app.state.engine.store, 50)
     items = [(t.paper, Markup(f'<span title="{BASIS[t.basis]}">counts from {BASIS_SHORT[t.basis]} {day(t.since)}'
                               f"</span> · score {t.score:.3g}")) for t in board.rows]
@@ -74,7 +77,23 @@ def trending_page(request: Request) -> HTMLResponse:
                   note=f"Papers of the {TRENDING_WINDOW_DAYS} days up to {long_day(board.until)} (the newest day with "
                        "papers or lab submissions here). A paper's age counts from the later of the day Hugging Face "
                        "featured it (else its arXiv announcement) and the day the lab last submitted it; each card "
-                       "names that day. Undated papers are left out.")
+                       "names that day. Undated papers are left out.",
+                  switch=("/trending?by=citations", "Most cited lately: citations gained in the last 30 days"))
+
+
+def _cited_lately_page(request: Request, days: int) -> HTMLResponse:
+    from ..store.citations import SOURCE_NAMES
+
+    rows = locked(request, most_cited_lately, request.app.state.engine.store, days, 50)
+    items = [(c.paper, f"+{c.gain} citation{'' if c.gain == 1 else 's'} in {days} days · {c.count} now "
+                       f"({SOURCE_NAMES.get(c.source, c.source)})") for c in rows]
+    return render(request, "list.html", heading="Most cited lately", items=items, formula=CITED_LATELY_FORMULA,
+                  note=f"Papers by the citations they gained in the {days} days up to now, from the counts each "
+                       "citation update (OpenAlex, Semantic Scholar) keeps: a paper needs two counts from one source, "
+                       "the window's newest and an earlier one (the last before the window, else the first inside "
+                       "it), so a paper counted once shows no gain yet. The sources differ in coverage, so a paper's "
+                       "gain is its larger source's, never a sum. Papers gaining nothing are left out.",
+                  switch=("/trending", "Trending by upvotes, saves and stars"))
 
 
 @router.get("/search", response_class=HTMLResponse)
