@@ -142,8 +142,11 @@ def library(request: Request, tag: str | None = Query(None, max_length=64),
     tags = locked(request, store.users.tags, user.id)
     refs = locked(request, owned_ids, store, user.id, tag)
     pages = max(1, -(-len(refs) // LIBRARY_PAGE))
-    papers = locked(request, papers_of, store, user.id, refs[(page - 1) * LIBRARY_PAGE:page * LIBRARY_PAGE])
-    return render(request, "library.html", tags=tags, tag=tag, papers=papers, page=page, pages=pages,
+    shown = refs[(page - 1) * LIBRARY_PAGE:page * LIBRARY_PAGE]
+    papers = locked(request, papers_of, store, user.id, shown)
+    paper_tags = {**locked(request, store.users.tags_by_paper, user.id, [i for private, i in shown if not private]),
+                  **locked(request, store.users.tags_by_paper, user.id, [i for private, i in shown if private], True)}
+    return render(request, "library.html", tags=tags, tag=tag, papers=papers, paper_tags=paper_tags, page=page, pages=pages,
                   total=len(refs), imports=locked(request, store.users.imports_of, user.id))
 
 

@@ -1,4 +1,4 @@
-"""/admin, for admins only (403 for everyone else): accounts, sign-up mode, ingest status, failed mail."""
+"""/admin, for admins only (403 for everyone else): accounts, sign-up mode, scheduled updates, ingest runs, failed mail."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..digest import mail_reset
 from ..errors import UsageError
 from .common import locked, recent_problems, render, row_id, signup_mode
+from .scheduler import last_runs
 from .session import check_csrf, require_admin
 
 router = APIRouter(include_in_schema=False)
@@ -18,7 +19,8 @@ def admin_page(request: Request) -> HTMLResponse:
     me = require_admin(request)
     users = request.app.state.engine.store.users
     return render(request, "admin.html", me=me, accounts=locked(request, users.all), mode=signup_mode(request),
-                  runs=locked(request, users.recent_runs, 10), failures=locked(request, users.outbox_failures, 50),
+                  runs=locked(request, users.recent_runs, 10), updates=last_runs(request.app.state.settings.home, 10),
+                  failures=locked(request, users.outbox_failures, 50),
                   problems=recent_problems(request))
 
 
