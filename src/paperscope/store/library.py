@@ -26,6 +26,19 @@ class LibraryQueries(ImportQueries):
         def _mark(self, user_id: int, paper_id: str, column: str, value: Any) -> None: ...
 
 
+    def tags_by_paper(self, user_id: int, paper_ids: Sequence[str], private: bool = False) -> dict[str, list[str]]:
+        """Each of these saved papers' tags (catalogue papers, or the member's private records), sorted."""
+        table = "private_library" if private else "library"
+        out: dict[str, list[str]] = {}
+        ids = list(paper_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for pid, tag in self.run(f"SELECT paper_id, tag FROM {table} WHERE user_id = ? AND paper_id IN ({marks})"
+                                     " ORDER BY paper_id, tag", (user_id, *chunk)):
+                out.setdefault(pid, []).append(tag)
+        return out
+
     def library_stamp(self, user_id: int) -> tuple[Any, ...]:
         """A cheap fingerprint of what a member's recommendations learn from (saves, votes, hides, upvotes):
         it changes whenever one of them does, so a cached result can be reused until then."""
@@ -117,19 +130,6 @@ class LibraryRows(UserRows, LibraryQueries):
         with self.store.transaction():
             for tag in cleaned:
                 self.conn.execute("INSERT OR IGNORE INTO library VALUES (?, ?, ?, ?)", (user_id, paper_id, tag, now_utc()))
-
-    def tags_by_paper(self, user_id: int, paper_ids: Sequence[str], private: bool = False) -> dict[str, list[str]]:
-        """Each of these saved papers' tags (catalogue papers, or the member's private records), sorted."""
-        table = "private_library" if private else "library"
-        out: dict[str, list[str]] = {}
-        ids = list(paper_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for pid, tag in self.run(f"SELECT paper_id, tag FROM {table} WHERE user_id = ? AND paper_id IN ({marks})"
-                                     " ORDER BY paper_id, tag", (user_id, *chunk)):
-                out.setdefault(pid, []).append(tag)
-        return out
 
     def tags(self, user_id: int) -> list[tuple[str, int]]:
         """(tag, number of papers) for this user, alphabetically."""
