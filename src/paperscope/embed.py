@@ -24,7 +24,7 @@ TORCH_DEFAULT = "default-torch"  # the same model through sentence-transformers 
 TOKENIZER = Path(__file__).parent / "model" / "tokenizer.json"
 # all-MiniLM-L6-v2 as a fused int8 graph with pooling and normalisation, built by tools/build_embed_onnx.py
 MODEL = Path(__file__).parent / "model" / "minilm-int8.onnx"
-# niceness of bulk embedding threads (embed, update, the lab fetcher): a backfill yields to searches
+# niceness of bulk embedding threads (embed, update, Ray workers): a backfill yields to searches
 BULK_NICE = 10
 TORCH_HINT = "pip install torch==2.13.0 && pip install 'paperscope[torch]' (or -e '.[torch]' in a checkout)"
 
