@@ -86,3 +86,16 @@ def test_a_bad_schedule_stops_serve_with_a_clear_error(tmp_path):
 
     r = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "serve", "--schedule", "weekly"])
     assert r.exit_code != 0 and "'daily 06:00'" in r.stderr
+
+
+def test_an_update_ended_by_a_signal_is_logged_with_a_reason(tmp_path, monkeypatch):
+    import subprocess
+
+    from paperscope.config import load_settings
+    from paperscope.web import scheduler
+
+    settings = load_settings(tmp_path / "home", environ={})
+    monkeypatch.setattr(subprocess, "run", lambda argv, **kw: subprocess.CompletedProcess(argv, -15, "", ""))
+    run = scheduler.run_update(settings, "")
+    assert run.status == "failed" and run.exit_code == -15 and "stopped by signal 15" in run.message
+    assert scheduler.last_runs(settings.home, 1)[0].message == run.message  # /status shows why

@@ -82,6 +82,9 @@ def run_update(settings: Settings, args: str) -> UpdateRun:
         report = json.loads(out) if code in (0, 1) else {}
     except ValueError:
         code, err = 2, f"unreadable report: {out[-300:]}"
+    if code < 0 and not err.strip():  # ended by a signal, e.g. the server stopping (systemd's SIGTERM)
+        err = (f"stopped by signal {-code} (the server was stopping, or someone killed it); what it committed is "
+               "kept and the next run resumes")
     ingest = report.get("ingest") or {}
     indexed = report.get("indexed") or {}
     run = UpdateRun(
