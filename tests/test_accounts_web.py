@@ -129,6 +129,12 @@ def test_recommendations_votes_settings_token_and_feeds(app):
         h = {"Authorization": f"Bearer {api_token}"}
         assert len(script.get("/api/library", headers=h).json()["papers"]) == 3
         assert script.post("/api/library", headers=h, json={"paper_id": "0704.0010", "tags": ["x"]}).status_code == 200
+        wrong = script.post("/api/library", headers=h, json={"id": "0704.0010"})  # a typed body says what is wrong
+        assert wrong.status_code == 422 and "paper_id" in wrong.json()["error"] and "id" in wrong.json()["error"]
+        schema = script.get("/openapi.json").json()  # /docs offers Authorize for the API token
+        assert "API token" in schema["components"]["securitySchemes"]
+        assert {"API token": []} in schema["paths"]["/api/library"]["post"]["security"]
+        assert "SaveRequest" in schema["components"]["schemas"]
         recs = script.get("/api/recommendations", headers=h, params={"tag": "pheno"}).json()
         assert recs and recs[0]["because"]
         assert script.get("/api/library", headers={"Authorization": "Bearer nope"}).status_code == 401

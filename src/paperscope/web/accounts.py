@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import authenticate, check_password, hash_password, new_api_token, new_feed_token, normalise_email
 from ..errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
@@ -19,11 +20,11 @@ from ..recommend import recommend
 from ..search import search
 from ..store.accounts import clean_tag
 from ..trending import trending
-from .common import client_address, hf_paper, locked, render, signup_mode
+from .common import BEARER, client_address, hf_paper, locked, render, signup_mode
 from .session import check_csrf, require_user, sign_in, sign_out
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api", tags=["library"])
+api = APIRouter(prefix="/api", tags=["library"], dependencies=[BEARER])
 
 
 def back(url: str) -> RedirectResponse:
@@ -389,16 +390,22 @@ def api_library(request: Request, tag: str | None = Query(None, max_length=64)) 
             "papers": [hf_paper(papers[i]) for i in ids if i in papers]}
 
 
+class SaveRequest(BaseModel):
+    """A paper to save under tags; unknown fields are refused (`id` for `paper_id` is a 422 that says so)."""
+
+    model_config = ConfigDict(extra="forbid")
+    paper_id: str = Field(..., min_length=1, max_length=300, description="a paper id, arXiv id or doi:…")
+    tags: list[str] = Field(default_factory=lambda: ["saved"], max_length=50)
+
+
 @api.post("/library", summary="Save a paper under tags (API token only: no cookies, so no CSRF)")
-def api_save(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+def api_save(request: Request, body: SaveRequest) -> dict[str, Any]:
     if not request.headers.get("authorization", "").lower().startswith("bearer "):
         raise ForbiddenError("scripts write with an API token: Authorization: Bearer <token>")
     user = require_user(request)
     store = request.app.state.engine.store
-    paper = locked(request, store.get_paper, str(body.get("paper_id", "")))
-    tags = body.get("tags") or ["saved"]
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise UsageError("tags is a list of strings")
+    paper = locked(request, store.get_paper, body.paper_id)
+    tags = body.tags or ["saved"]
     locked(request, store.users.save, user.id, paper.id, tags)
     return {"saved": paper.id, "tags": tags}
 
@@ -407,7 +414,7 @@ def api_save(request: Request, body: dict[str, Any]) -> dict[str, Any]:
 def api_recommendations(request: Request, tag: str | None = Query(None, max_length=64),
                         limit: int = Query(10, ge=1, le=100)) -> list[dict[str, Any]]:
     user = require_user(request)
-    recs = locked(request, recommend, request.app.state.engine, user.id, tag, limit)
+    recs = _recommend(request, user.id, tag, limit)
     return [{"paper": hf_paper(r.paper), "score": round(r.score, 4), "because": [p.id for p in r.because]}
             for r in recs]
 

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Request, Security
 from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPBearer
 
 from ..errors import (
     ConfigError,
@@ -30,6 +31,10 @@ from ..search import MODES
 from .session import LazyToken, current_user
 
 MAX_QUERY = 1000
+# Declares the API token in the OpenAPI schema (so /docs has an Authorize button); the check itself is
+# `current_user`, which reads the same header: auto_error=False lets cookie and anonymous calls through to it.
+BEARER = Security(HTTPBearer(auto_error=False, scheme_name="API token",
+                             description="An API token from /settings: Authorization: Bearer <token>"))
 MAX_ROW_ID = 2**63 - 1  # SQLite's and PostgreSQL's bigint: a larger number cannot even be bound
 MAX_PAGE = 100
 T = TypeVar("T")

@@ -17,12 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from .. import community
 from ..errors import ForbiddenError, UsageError
 from ..feeds import atom, json_feed
-from .common import hf_paper, locked, render, row_id
+from .common import BEARER, hf_paper, locked, render, row_id
 from .labdata import lab_items, with_activity
 from .session import check_csrf, current_user, require_user
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api", tags=["lab"])
+api = APIRouter(prefix="/api", tags=["lab"], dependencies=[BEARER])
 
 
 def _back(url: str) -> RedirectResponse:
