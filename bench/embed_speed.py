@@ -24,8 +24,10 @@ Writes bench/results/embed_speed.json.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # the float32 product rate is one core's
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -42,6 +44,13 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 LAYERS, HIDDEN, FFN = 6, 384, 1536
+
+
+def scratch_dir() -> Path:
+    """A temporary directory removed when the bench exits."""
+    path = Path(tempfile.mkdtemp(prefix="embed-speed-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def load_texts(source: str, count: int) -> list[str]:
@@ -188,7 +197,7 @@ def pipeline_run(source: str, count: int) -> Callable[[list[str]], np.ndarray]:
 
     kind, path = {"snapshot": ("snapshot", DATA / "arxiv-snapshot-sample.jsonl"),
                   "hf": ("file", DATA / "hf-daily-papers.jsonl")}[source]
-    settings = load_settings(Path(tempfile.mkdtemp(prefix="embed-speed-")), environ={})
+    settings = load_settings(scratch_dir(), environ={})
     head = settings.home / "head.jsonl"
     with path.open(encoding="utf-8") as lines:
         head.write_text("".join(line for _, line in zip(range(count), lines, strict=False)), encoding="utf-8")
@@ -241,8 +250,7 @@ def _engine():  # noqa: ANN202
         from paperscope.search import open_engine
         from paperscope.store import Store
 
-        tmp = tempfile.mkdtemp(prefix="embed-speed-")
-        settings = load_settings(Path(tmp), environ={})
+        settings = load_settings(scratch_dir(), environ={})
         store = Store(settings.db_path)
         ingest(store, settings, "sample", SourceOptions())
         embedder = load_query_embedder("default", 1)
