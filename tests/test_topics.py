@@ -248,3 +248,27 @@ def test_topics_and_map_api(topic_home):
         page = client.get(f"/topic/{fine['id']}")
         assert page.status_code == 200 and fine["label"] in page.text
         assert client.get("/map").status_code == 200 and "/static/map.js" in client.get("/map").text
+
+
+def test_paper_page_draws_its_neighbourhood_and_topic_page_what_trends_in_it(topic_home):
+    from fastapi.testclient import TestClient
+
+    from paperscope import community
+    from paperscope.web.app import create_app
+
+    store = _store(topic_home)
+    try:
+        paper = next(iter(store.iter_papers()))
+        fine = store.topics.topics_of([paper.id])[paper.id][1]
+        user = store.users.create("ada@example.org", None)
+        store.community.submit(paper.id, user.id, community.today(), 10)  # the lab makes it trend today
+    finally:
+        store.close()
+    client = TestClient(create_app(load_settings(topic_home, environ={})))
+    page = client.get(f"/paper/{paper.id}").text
+    section = page[page.index('id="neighbourhood"'):]
+    section = section[:section.index("</section>")]
+    assert section.count("<circle") >= 7 and section.count('<a href="/paper/') >= 6  # itself + 30 nearest, linked
+    assert "<script" not in section
+    topic_page = client.get(f"/topic/{fine}").text
+    assert 'id="topic-trending"' in topic_page and paper.title[:40] in topic_page

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from ..errors import NotFoundError
 from ..models import Paper, Topic
+from ..trending import trending_board
 from .common import locked, render, row_id
 from .session import check_csrf, current_user, require_user
 
@@ -216,7 +217,14 @@ def topic_page(request: Request, topic_id: int, p: int = Query(0, ge=0, le=1000)
     children = [t for t in locked(request, store.topics.topics, 1) if t.parent == topic.id] if topic.level == 0 else []
     return render(request, "topic.html", topic=topic, papers=papers[:PAGE], more=len(papers) > PAGE, p=p,
                   representatives=[reps[i] for i in topic.papers if i in reps], parent=parent, children=children,
-                  neighbours=locked(request, _neighbours, store, topic), following=following)
+                  neighbours=locked(request, _neighbours, store, topic), following=following,
+                  trending=locked(request, _trending_in, store, topic) if p == 0 else [])
+
+
+def _trending_in(store: Any, topic: Topic, limit: int = 5) -> list[Any]:
+    """What is trending in a topic: the instance's trending board (one formula, one window) kept to its papers."""
+    members = set(store.topics.topic_paper_ids([topic.id]))
+    return [t for t in trending_board(store, 10_000).rows if t.paper.id in members][:limit]
 
 
 @router.post("/topic/{topic_id}/follow")

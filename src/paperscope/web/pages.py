@@ -14,6 +14,7 @@ from ..community import today
 from ..errors import IndexDamagedError, NotFoundError, UsageError
 from ..rank import CITED_LATELY_FORMULA, TRENDING_FORMULA, TRENDING_WINDOW_DAYS
 from ..search import MODES, SORTS, search, similar
+from ..topics.minimap import neighbourhood
 from ..trending import BASIS, BASIS_SHORT, most_cited_lately, trending_board
 from .common import MAX_QUERY, instance_stats, locked, render
 from .present import day, long_day, parse_day
@@ -147,7 +148,8 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     paper = locked(request, engine.store.get_paper, paper_id)
     note = "No other paper here has a vector yet, so none can be compared with this one."
     try:
-        hits = locked(request, similar, engine, [paper.id], k=6)
+        near = locked(request, similar, engine, [paper.id], k=30)  # 6 listed, all 30 drawn on the small map
+        hits = near[:6]
     except NotFoundError:  # the paper has no vector (yet): the operator's next update embeds it
         hits, note = [], "No similar papers yet: this paper has not been embedded (the next update does it)."
     except IndexDamagedError:  # the paper itself is in the store: show it, without its neighbours
@@ -156,8 +158,10 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
 
     user = current_user(request)
     state = locked(request, engine.store.users.state, user.id, paper.id) if user else None
+    near_ids = [(h.paper.id, h.paper.title) for h in (near if hits else [])]
+    places = locked(request, engine.store.topics.map_places, [paper.id] + [i for i, _ in near_ids])
     return render(request, "paper.html", p=paper, bibtex=to_bibtex(paper), similar=hits, similar_note=note,
-                  user=user, state=state)
+                  user=user, state=state, neighbourhood=neighbourhood(paper.id, places, near_ids))
 
 
 @router.get("/author/{name:path}", response_class=HTMLResponse)
