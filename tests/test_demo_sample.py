@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,29 @@ def test_demo_with_hugging_face_down_says_so_once_and_serves_the_offline_sample(
         page = requests.get(running.url + "/search", params={"q": "binary embeddings"}, timeout=30).text
         cards = re.findall(r'<article class="card">(.*?)</article>', page, re.S)
         assert len(cards) >= 5 and 'class="authors"' not in page  # real listing papers, no invented authors
+
+
+def test_topics_on_a_real_week_of_hugging_face_papers(demo):
+    """Issue 28's checks on real text: labelled topics over the week, and `topic:` gives exactly a topic's papers
+    (the topics are rebuilt by another process beside the running demo server)."""
+    import json
+
+    running, home, _ = demo
+    run = [sys.executable, "-m", "paperscope", "--data-dir", str(home)]
+    built = subprocess.run(run + ["topics", "--rebuild", "--json"], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    topics = json.loads(subprocess.run(run + ["topics", "--json"], capture_output=True, text=True).stdout)["topics"]
+    fine = [t for t in topics if t["level"] == 1]
+    assert len(fine) >= 5 and all(t["label"] and t["terms"] for t in fine)
+    assert sum(t["size"] for t in fine) == 116  # the week's 108 papers and the 8 undated ones
+    biggest = max(fine, key=lambda t: t["size"])
+    deadline = time.monotonic() + 30  # the server loads the index generation the fixture's `update` wrote
+    while True:
+        found = requests.get(running.url + "/api/search", params={"q": f"topic:{biggest['id']}", "limit": 100},
+                             timeout=30).json()
+        if found["total"] == biggest["size"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert found["total"] == biggest["size"] and len(found["hits"]) == biggest["size"]
+    page = requests.get(running.url + f"/paper/{found['hits'][0]['paper']['paperscopeId']}", timeout=30).text
+    assert 'id="neighbourhood"' in page
