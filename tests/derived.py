@@ -1,7 +1,7 @@
 """Data derived from the shared third-party files, built at test time into a cache outside git.
 
 The vectors of a collection's texts (by the default model) and the SciFact slice are not committed: they are
-computed from ../shared/data on first use and kept under `PAPERSCOPE_TEST_CACHE` (default
+computed from ../shared/data on first use and kept under `PAPERSCOPE_TESTS_CACHE` (default
 `$XDG_CACHE_HOME/paperscope-tests`, i.e. ~/.cache/paperscope-tests), each entry keyed by a hash of everything it
 is made from (the texts as the store holds them, or the shared files, and the model file), so a change to any of
 them builds a new entry instead of reusing a stale one. A file lock makes the first pytest-xdist worker build an
@@ -25,7 +25,7 @@ import numpy as np
 
 from recorded import shared
 
-CACHE = Path(os.environ.get("PAPERSCOPE_TEST_CACHE")
+CACHE = Path(os.environ.get("PAPERSCOPE_TESTS_CACHE")
              or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paperscope-tests")
 EMBEDDER = "fused int8 ONNX (model/minilm-int8.onnx), mean-pooled, L2-normalised, 256 tokens"
 

@@ -17,8 +17,8 @@ import pytest
 
 DATA = Path(__file__).parent / "data"  # files written by hand from published formats (see data/README.md)
 # Third-party data lives outside the repository: ../shared/data from the project root (CI has it there too);
-# PAPERSCOPE_SHARED_DATA points elsewhere.
-SHARED = Path(os.environ.get("PAPERSCOPE_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+# PAPERSCOPE_TESTS_SHARED_DATA points elsewhere.
+SHARED = Path(os.environ.get("PAPERSCOPE_TESTS_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def shared(*parts: str) -> Path:
@@ -26,7 +26,7 @@ def shared(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():
         pytest.fail(f"{path} is missing: the tests read third-party data from ../shared/data beside the project "
-                    "(or PAPERSCOPE_SHARED_DATA); see CONTRIBUTING.md", pytrace=False)
+                    "(or PAPERSCOPE_TESTS_SHARED_DATA); see CONTRIBUTING.md", pytrace=False)
     return path
 
 

@@ -127,3 +127,17 @@ def test_similar_names_the_filter_that_leaves_nothing(tmp_path):
     engine = open_engine(Store(settings.db_path), dataclasses.replace(settings), embedder)
     assert filter_notes(engine, parse_query("cat:zz.ZZ").filters) == ["the category filter cat:zz.ZZ matches no paper"]
     assert filter_notes(engine, parse_query("").filters) == []
+
+
+def test_the_test_harness_variables_are_not_mistaken_for_settings(tmp_path):
+    import warnings
+
+    from paperscope.config import load_settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an "unknown setting" warning would fail here
+        load_settings(tmp_path, environ={"PAPERSCOPE_TESTS_SHARED_DATA": "/x", "PAPERSCOPE_TESTS_CACHE": "/y"})
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_settings(tmp_path, environ={"PAPERSCOPE_SHARED_DATA": "/x"})
+    assert any("unknown setting PAPERSCOPE_SHARED_DATA" in str(w.message) for w in seen)

@@ -185,6 +185,8 @@ def _warn_unknown_env(env: Mapping[str, str], known: Mapping[str, Setting]) -> N
     import warnings
 
     for key in env:
+        if key.startswith("PAPERSCOPE_TESTS_"):  # the test harness's own variables (CONTRIBUTING.md), not settings
+            continue
         if key.startswith("PAPERSCOPE_") and key[11:].lower() not in known:
             close = difflib.get_close_matches(key[11:].lower(), list(known), n=1)
             hint = f"; did you mean PAPERSCOPE_{close[0].upper()}?" if close else ""
