@@ -15,7 +15,7 @@ from typing import IO
 
 import requests
 
-from serving import free_port
+from serving import free_port, stop
 
 
 @dataclass
@@ -54,9 +54,4 @@ def running_demo(home: Path, hf_url: str, *args: str) -> Iterator[Demo]:
                 raise RuntimeError(f"paperscope demo did not serve {url}:\n{demo.output()}")
             yield demo
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)

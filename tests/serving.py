@@ -52,12 +52,17 @@ def serving_process(home: Path, environ: dict[str, str] | None = None, *args: st
             _wait_until_up(proc, url, log)
             yield url, proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a server the way an operator would (SIGTERM), and kill it if it has not stopped within 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def deleted_db_files(pid: int) -> list[str]:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from .backends import AnyStore
 from .clean import clean_paper
 from .config import Settings
-from .errors import PaperscopeError, StoreError, UsageError
+from .errors import StoreError, UsageError
 from .models import Batch, IngestReport, Paper, Problem
+from .store.runs import recorded_run
 
 if TYPE_CHECKING:
     from .embed import Embedder
@@ -134,27 +135,19 @@ def ingest(
     """Run one source to the end, committing each batch with its checkpoint; re-running resumes."""
     key, batches = plan(source, settings, opts)
     checkpoint = None if restart else store.get_checkpoint(key)
-    run_id = store.start_run(key)
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     problems: list[Problem] = []
     cleaned: list[Problem] = []
-    try:
+    with recorded_run(store, key) as run:
         for batch in batches(checkpoint):
             batch, notes = clean_batch(batch)
             cleaned += notes
-            counts = store.commit_batch(key, run_id, batch)
+            counts = store.commit_batch(key, run.id, batch)
             for name, n in counts.items():
                 totals[name] += n
             problems.extend(batch.problems)
             if on_batch:
                 on_batch(batch)
-    except PaperscopeError as exc:
-        store.finish_run(run_id, "failed", str(exc))
-        raise
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", f"interrupted: {exc.__class__.__name__}")
-        raise
-    store.finish_run(run_id, "ok")
     if source == "sample":
         from .sample_vectors import load_sample_vectors
 

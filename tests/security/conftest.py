@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,24 @@ def home(served_home: Path, tmp_path: Path) -> Path:
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("DELETE FROM users")
     return dest
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[int, list[bytes]]]:
+    """A real SMTP server on loopback (aiosmtpd) keeping every message it accepts: (port, messages)."""
+    from aiosmtpd.controller import Controller
+
+    from serving import free_port
+
+    got: list[bytes] = []
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            got.append(envelope.content)
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, got
+    controller.stop()

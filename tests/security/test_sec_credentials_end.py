@@ -13,29 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes
 from email.policy import default
 
-import pytest
 import requests
 from realserver import PASSWORD, csrf, login, signup
 
-from serving import free_port, serving
-
-
-@pytest.fixture
-def mailbox():
-    from aiosmtpd.controller import Controller
-
-    got: list[bytes] = []
-
-    class Sink:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            got.append(envelope.content)
-            return "250 OK"
-
-    port = free_port()
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, got
-    controller.stop()
+from serving import serving
 
 
 def _post(s: requests.Session, url: str, path: str, **data: str) -> requests.Response:

@@ -15,9 +15,10 @@ from typing import Any
 
 from ..backends import AnyStore
 from ..config import Settings
-from ..errors import PaperscopeError, UsageError
+from ..errors import UsageError
 from ..sources import openalex, semantic_scholar
 from ..sources._http import Client
+from ..store.runs import recorded_run
 from .records import OPENALEX, S2, Found, Wanted, Work
 
 SNAPSHOT_BATCH = 500  # snapshot works matched and committed per transaction
@@ -71,18 +72,22 @@ def _noted(report: CitationReport, found: Sequence[Found]) -> None:
 
 
 def _run(store: AnyStore, key: str, report: CitationReport, body: Callable[[], None]) -> CitationReport:
-    run_id = store.start_run(key)
-    try:
+    with recorded_run(store, key) as run:
         body()
-    except PaperscopeError as exc:
-        store.finish_run(run_id, "failed", str(exc))
-        raise
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", f"interrupted: {exc.__class__.__name__}")
-        raise
-    store.finish_run(run_id, "ok", f"{report.looked_up} looked up, {report.matched} matched, "
-                                   f"{report.no_match_count} without a match, {report.edges_added} new edges")
+        run.message = (f"{report.looked_up} looked up, {report.matched} matched, {report.no_match_count} without "
+                       f"a match, {report.edges_added} new edges")
     return report
+
+
+def _tallied(report: CitationReport, saved: dict[str, int], found: Sequence[Found], batch: Sequence[Any],
+             on_batch: Callable[[int], None] | None) -> str:
+    """Count one looked-up batch into the report (and the progress bar); the paper id the next batch starts after."""
+    report.edges_added += saved["edges_added"]
+    report.works += saved["works"]
+    _noted(report, found)
+    if on_batch:
+        on_batch(len(batch))
+    return str(batch[-1].paper_id)
 
 
 # --- OpenAlex -------------------------------------------------------------------------------------
@@ -144,12 +149,7 @@ def ingest_openalex(store: AnyStore, settings: Settings, batch_size: int = 50,
             named = _name_works(store, client, settings, [f"openalex:{w}" for w in refs])
             store.citations.save_works(OPENALEX, [Work(f"openalex:{w}") for w in refs if f"openalex:{w}" not in named])
             saved = store.citations.save_citations(OPENALEX, _with_names(found, named))
-            report.edges_added += saved["edges_added"]
-            report.works += saved["works"]
-            _noted(report, found)
-            after = batch[-1].paper_id
-            if on_batch:
-                on_batch(len(batch))
+            after = _tallied(report, saved, found, batch, on_batch)
         # works an OpenAlex snapshot named by id only: named now, their edges moved to the store's ids
         while keys := store.citations.unresolved_citation_keys("openalex:", openalex.BATCH * 4):
             named = _name_works(store, client, settings, keys)
@@ -220,11 +220,6 @@ def ingest_semantic_scholar(store: AnyStore, settings: Settings, batch_size: int
         while batch := store.citations.citations_due(S2, stale_before, after, batch_size):
             found = semantic_scholar.lookup(client, settings.s2_api_url, batch)
             saved = store.citations.save_citations(S2, found)
-            report.edges_added += saved["edges_added"]
-            report.works += saved["works"]
-            _noted(report, found)
-            after = batch[-1].paper_id
-            if on_batch:
-                on_batch(len(batch))
+            after = _tallied(report, saved, found, batch, on_batch)
 
     return _run(store, "citations:semantic-scholar", report, body)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from ..errors import UsageError
 from ..models import Author, Batch, Paper, Problem, Signal
 from ..text import canonical_id, clean, delatex, parse_arxiv_id, parse_date
 from ._http import Client
+from ._json import json_list
 
 NAME = "hf_daily"
 PAGE = 100
@@ -19,13 +19,7 @@ REFRESH_DAYS = 2  # upvotes keep moving for a couple of days: an incremental run
 
 
 def _parse_json_list(body: bytes) -> list[Any]:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(data, list):
-        raise ValueError(f"expected a JSON list of daily papers, got {type(data).__name__}")
-    return data
+    return json_list(body, "daily papers")
 
 
 def item_to_paper(item: Any, fetched_at: str, listed_on: str | None = None) -> Paper:

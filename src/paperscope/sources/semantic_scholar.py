@@ -11,6 +11,7 @@ from typing import Any
 from ..citations.records import S2, Found, Wanted, Work
 from ..text import clean, normalise_doi, parse_arxiv_id
 from ._http import Client
+from ._json import json_list
 
 NAME = "semantic-scholar"
 BATCH = 100  # ids a request (the API takes 500; the nested lists make big answers, so fewer)
@@ -43,13 +44,7 @@ def _count(value: Any) -> int | None:
 
 
 def _batch_body(body: bytes) -> list[Any]:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(data, list):
-        raise ValueError(f"expected a JSON list (one entry per id asked), got {type(data).__name__}")
-    return data
+    return json_list(body, "papers (one entry per id asked)")
 
 
 def _explain(body: bytes) -> str | None:

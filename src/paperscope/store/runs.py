@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from ..errors import PaperscopeError
 from .db import Database, now_utc
+
+
+@dataclass
+class Run:
+    """A run being recorded: its id, and the message an `ok` end keeps (set it before the block ends)."""
+
+    id: int
+    message: str | None = None
+
+
+@contextmanager
+def recorded_run(store: Any, key: str) -> Iterator[Run]:
+    """Record a run of `key` on either backend from start to end: `ok` with `run.message` when the block ends,
+    `failed` with the error's message, or `interrupted: <what>` (Ctrl-C, a kill), then re-raise."""
+    run = Run(store.start_run(key))
+    try:
+        yield run
+    except PaperscopeError as exc:
+        store.finish_run(run.id, "failed", str(exc))
+        raise
+    except BaseException as exc:
+        store.finish_run(run.id, "failed", f"interrupted: {exc.__class__.__name__}")
+        raise
+    store.finish_run(run.id, "ok", run.message)
 
 
 class RunRows(Database):
