@@ -58,11 +58,6 @@ def export_chunks(store_of: Callable[[], Store], user_id: int, tag: str | None, 
             yield "".join(to_ris(p) + "\n\n" for p in found)
 
 
-def export(store: Store, user_id: int, tag: str | None, fmt: str) -> str:
-    """A tag's (or the library's) papers as one BibTeX or RIS document."""
-    return "".join(export_chunks(lambda: store, user_id, tag, fmt))
-
-
 def _match(store: Store, p: Paper) -> str | None:
     for ref in (p.arxiv_id, p.doi and f"doi:{p.doi}"):
         if ref:

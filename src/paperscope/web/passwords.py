@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from ..auth import (
     authenticate,
@@ -20,7 +20,7 @@ from ..auth import (
 )
 from ..digest import mail_reset
 from ..errors import AuthError, NotFoundError, RateLimitError, UsageError
-from ..library import everything, export
+from ..library import everything, export_chunks
 from .common import client_address, locked, render
 from .session import check_csrf, require_user, sign_in, sign_out
 
@@ -158,9 +158,10 @@ def export_json(request: Request) -> Response:
 @router.get("/account/export.bib")
 def export_bib(request: Request) -> Response:
     user = require_user(request)
-    text = locked(request, export, request.app.state.engine.store, user.id, None, "bibtex")
-    return Response(text, media_type="application/x-bibtex",
-                    headers={"Content-Disposition": 'attachment; filename="paperscope-library.bib"'})
+    engine = request.app.state.engine  # streamed a chunk at a time, as /library/export.bib
+    return StreamingResponse(export_chunks(lambda: engine.store, user.id, None, "bibtex"),
+                             media_type="application/x-bibtex",
+                             headers={"Content-Disposition": 'attachment; filename="paperscope-library.bib"'})
 
 
 @router.post("/account/delete")
