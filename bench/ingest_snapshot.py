@@ -6,8 +6,9 @@ Builds N snapshot records from the 200 real Kaggle snapshot lines in ../shared/d
 the repository): unique arXiv ids, about a third of them with LaTeX in the abstract or title as arXiv has, and every
 title and abstract made distinct (a per-text cache must not make the benchmark cheaper than the real thing). Then,
 in the same run and on the same file:
-- ingest: `paperscope ingest snapshot FILE` end to end in a fresh data directory (a child process: startup,
-  parsing, cleaning, LaTeX, merge lookups, inserts, checkpoints), at N/4 and N records for peak RSS;
+- ingest: `paperscope ingest snapshot FILE` end to end in a fresh data directory (a child process and the reader
+  processes it starts for a file this big: startup, parsing, cleaning, LaTeX, merge lookups, inserts,
+  checkpoints), at N/4 and N records for peak RSS (of all its processes together);
 - floor: the same file read with `json.loads` and inserted into one SQLite table (WAL, one transaction) by a
   plain Python loop (a child process too).
 Prints records/s of both and the ratio; writes bench/results/ingest_snapshot.json.
@@ -104,18 +105,49 @@ def run_ingest(snap: Path, home: Path) -> dict[str, float]:
     n = report["added"] + report["updated"] + report["unchanged"]
     return {"records": n, "seconds": round(measured["seconds"], 2), "records_per_s": round(n / measured["seconds"]),
             "cpu_s": round(measured["cpu_s"], 2), "peak_rss_mib": round(measured["peak_rss_mib"], 1),
+            "largest_process_rss_mib": round(measured["largest_process_rss_mib"], 1),
             "problems": len(report.get("problems", []))}
 
 
+def tree_rss_mib(root: int) -> float:
+    """The resident memory of a process and all its descendants (the ingest's readers count too), from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry.name)] = int(fields["PPid"])
+        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(rss.get(pid, 0) for pid in tree) / 1024
+
+
 def measure(cmd: list[str]) -> None:
-    """Run `cmd`, pass its output on, then print its wall seconds, CPU seconds and peak RSS as one JSON line."""
+    """Run `cmd`, pass its output on, then print its wall seconds, CPU seconds (its processes together) and peak
+    RSS (of all its processes at once, sampled every 100 ms) as one JSON line."""
     t0 = time.perf_counter()
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_mib(proc.pid))
+        time.sleep(0.1)
+    out = proc.stdout.read() if proc.stdout else ""
     seconds = time.perf_counter() - t0
+    if proc.returncode:
+        sys.exit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(out.strip())
-    print(json.dumps({"seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime,
-                      "peak_rss_mib": usage.ru_maxrss / 1024}))
+    print(json.dumps({"seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": peak,
+                      "largest_process_rss_mib": usage.ru_maxrss / 1024}))
 
 
 def main() -> None:

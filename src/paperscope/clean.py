@@ -6,13 +6,12 @@ in the store, so no path writes an unclean record). Cleaning keeps the record an
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
-from .models import LINK_KINDS, Author, Paper, Signal, Version
+from .models import LINK_KINDS, Author, Paper, Signal, Version, evolve
 
 MAX_TEXT = {"title": 1000, "abstract": 20000, "journal_ref": 1000, "comments": 2000, "license": 500,
             "ai_summary": 2000, "organization": 300}
@@ -42,7 +41,8 @@ def strip_controls(text: str) -> str:
 
 def cap_text(text: str, limit: int) -> str:
     """Control characters removed and the text cut at `limit` characters (with an ellipsis)."""
-    text = " ".join(strip_controls(text).split())
+    if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
+        text = " ".join(strip_controls(text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -75,6 +75,10 @@ def latest_day(today: date | None = None) -> date:
 
 def date_problem(iso: str | None, today: date | None = None) -> str | None:
     """Why a stored ISO date is unusable (impossible or after tomorrow), or None when it is fine."""
+    return _date_problem(iso, latest_day(today))
+
+
+def _date_problem(iso: str | None, latest: date) -> str | None:
     if iso is None:
         return None
     match = _ISO.match(iso)
@@ -86,7 +90,7 @@ def date_problem(iso: str | None, today: date | None = None) -> str | None:
         return "an impossible date"
     if day.year < MIN_YEAR:
         return f"before the year {MIN_YEAR}"
-    if day > latest_day(today):
+    if day > latest:
         return "after tomorrow"
     return None
 
@@ -124,14 +128,16 @@ def _authors(authors: tuple[Author, ...], notes: list[str]) -> tuple[Author, ...
     out = []
     for a in authors[:MAX_AUTHORS]:
         name = cap_text(a.name, MAX_NAME)
-        if name:
-            affs = tuple(x for x in (cap_text(f, MAX_NAME) for f in a.affiliations[:MAX_AFFILIATIONS]) if x)
-            out.append(Author(name, affs))
+        if not name:
+            continue
+        affs = tuple(x for x in (cap_text(f, MAX_NAME) for f in a.affiliations[:MAX_AFFILIATIONS]) if x) \
+            if a.affiliations else ()
+        out.append(a if name == a.name and affs == a.affiliations else Author(name, affs))
     return tuple(out)
 
 
-def _date(field: str, iso: str | None, today: date | None, notes: list[str]) -> str | None:
-    why = date_problem(iso, today)
+def _date(field: str, iso: str | None, latest: date, notes: list[str]) -> str | None:
+    why = _date_problem(iso, latest)
     if why:
         notes.append(f"{field} {str(iso)[:40]!r} dropped: {why}")
         return None
@@ -153,30 +159,32 @@ def clean_paper(p: Paper, today: date | None = None) -> tuple[Paper, list[str]]:
             texts[name] = None
             continue
         cleaned = cap_text(value, limit)
-        if len(strip_controls(value)) > limit:
+        if len(value) > limit and len(strip_controls(value)) > limit:
             notes.append(f"{name} cut to {limit} characters")
         texts[name] = cleaned if (cleaned or name in ("title", "abstract")) else None
     if not texts["title"]:
         raise ValueError("no title left after removing control characters")
+    latest = latest_day(today)
     versions = []
     for v in p.versions[:MAX_VERSIONS]:
         label = cap_text(v.version, 20)
         if label:
-            versions.append(Version(label, _date(f"version {label} date", v.created, today, notes)))
+            created = _date(f"version {label} date", v.created, latest, notes)
+            versions.append(v if label == v.version and created == v.created else Version(label, created))
     signals = {k: s for k, s in p.signals.items()
                if isinstance(s.value, (int, float)) and math.isfinite(s.value) and abs(s.value) <= MAX_SIGNAL}
     if len(signals) < len(p.signals):
         notes.append("signals: dropped values that are not finite numbers")
-    result = dataclasses.replace(
+    result = evolve(
         p, id=pid, title=texts["title"], abstract=texts["abstract"] or "",
         journal_ref=texts["journal_ref"], comments=texts["comments"], license=texts["license"],
         authors=_authors(p.authors, notes), categories=_categories(p.categories, notes),
-        published=_date("published", p.published, today, notes), updated=_date("updated", p.updated, today, notes),
+        published=_date("published", p.published, latest, notes), updated=_date("updated", p.updated, latest, notes),
         versions=tuple(versions), links=_links(p.links, notes),
         signals={k: Signal(float(s.value), cap_text(s.source, 50), cap_text(s.at, 40)) for k, s in signals.items()},
         doi=cap_text(p.doi, 300) or None if p.doi else None,
         arxiv_id=cap_text(p.arxiv_id, 64) or None if p.arxiv_id else None,
-        featured=_date("featured", p.featured, today, notes),
+        featured=_date("featured", p.featured, latest, notes),
         abstract_source=cap_text(p.abstract_source, MAX_TEXT["abstract"]) or None if p.abstract_source else None,
         title_source=cap_text(p.title_source, MAX_TEXT["title"]) or None if p.title_source else None,
         ai_summary=texts["ai_summary"], organization=texts["organization"],

@@ -39,6 +39,9 @@ class Settings:
                                      "'milvus'; 'auto': pgvector when database_url is set, else faiss",
                              ("auto", "faiss", "pgvector", "milvus"))
     batch_size: int = _s(500, "records committed per transaction during ingest")
+    read_process_mib: float = _s(16.0, "`ingest snapshot`/`ingest file`: a file this many MiB or bigger is read "
+                                       "(parsed, cleaned, LaTeX converted) by other processes, one a core up to "
+                                       "three, while the ingest writes; negative: never")
     arxiv_oai_url: str = _s("https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint")
     arxiv_oai_delay: float = _s(3.0, "seconds between OAI-PMH page requests (politeness)")
     arxiv_api_url: str = _s("https://export.arxiv.org/api/query", "arXiv API (Atom) endpoint")

@@ -64,6 +64,19 @@ class Paper:
     organization: str | None = None  # the Hugging Face organisation the paper is listed under (its full name)
 
 
+_PAPER_FIELDS = frozenset(Paper.__dataclass_fields__)
+
+
+def evolve(p: Paper, **changes: Any) -> Paper:
+    """`dataclasses.replace` for the ingest's hot path: a copy with these fields changed, without replace's per-call
+    walk over every field (Paper has no `__post_init__` to skip). An unknown field is a TypeError, as there."""
+    if not changes.keys() <= _PAPER_FIELDS:
+        raise TypeError(f"Paper has no field {sorted(changes.keys() - _PAPER_FIELDS)[0]!r}")
+    new = object.__new__(Paper)
+    new.__dict__.update(p.__dict__, **changes)
+    return new
+
+
 @dataclass(frozen=True)
 class Problem:
     """A record that could not be ingested: which one and why (the rest of the batch is kept)."""
@@ -84,6 +97,9 @@ class Batch:
     withdrawn: tuple[str, ...] = ()  # arXiv ids the source reports deleted: kept, marked withdrawn
     notes: tuple[Problem, ...] = ()  # about the whole source, not one record (e.g. "read as Windows-1252")
     cleaned: bool = False  # every paper already passed `clean.clean_paper` (the pipeline's pass): not cleaned twice
+    # papers a reader process cleaned, made readable and encoded for the store (`store.papers.prepare`), in place
+    # of `papers`: the writer then builds no Paper for a record that matches nothing already stored
+    prepared: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)

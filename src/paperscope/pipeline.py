@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends import AnyStore
 from .clean import clean_paper
 from .config import Settings
 from .errors import StoreError, UsageError
@@ -16,6 +15,7 @@ from .models import Batch, IngestReport, Paper, Problem
 from .store.runs import recorded_run
 
 if TYPE_CHECKING:
+    from .backends import AnyStore
     from .embed import Embedder
     from .sources._http import Client
 
@@ -39,6 +39,7 @@ class SourceOptions:
     ids: tuple[str, ...] = ()
     max_results: int | None = None
     categories: tuple[str, ...] = ()  # keep only papers in any of these arXiv categories (`cs.CL`, or `cs` for all cs.*)
+    share: tuple[int, int] = (0, 1)  # snapshot and JSON Lines files: (k, n), read every n-th batch from the k-th
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,31 +83,41 @@ def plan(source: str, settings: Settings, opts: SourceOptions) -> tuple[str, Cal
 
 
 def _plan(source: str, settings: Settings, opts: SourceOptions) -> tuple[str, Callable[[dict[str, Any] | None], Iterator[Batch]]]:
-    from .sources import arxiv_api, arxiv_oai, arxiv_snapshot, files, hf_daily  # a no-op update imports none
-
+    # each branch imports its own source: a no-op update imports none, and a reader process only the file's
     if source == "arxiv-oai":
+        from .sources import arxiv_oai
+
         key = f"arxiv_oai:{opts.set_spec or 'all'}:{opts.prefix}"
         client = _client(settings, settings.arxiv_oai_delay)
         return key, lambda cp: arxiv_oai.harvest(
             client, settings.arxiv_oai_url, cp, opts.set_spec, opts.prefix, opts.since, opts.until)
     if source == "arxiv-api":
+        from .sources import arxiv_api
+
         client = _client(settings, settings.arxiv_api_delay)
         return "arxiv_api", lambda cp: arxiv_api.harvest(
             client, settings.arxiv_api_url, cp, opts.query, list(opts.ids),
             page_size=int(opts.extra.get("page_size", 100)), max_results=opts.max_results)
     if source == "hf-daily":
+        from .sources import hf_daily
+
         client = _client(settings, settings.hf_delay)
         return "hf_daily", lambda cp: hf_daily.harvest(client, settings.hf_api_url, cp, opts.since, opts.until)
     if source == "sample":
+        from .sources import files
+
         return "sample", lambda cp: files.harvest(SAMPLE, cp, settings.batch_size, "jsonl")
     if source in ("snapshot", "file"):
         path = opts.path
         if path is None:
             raise UsageError(f"`ingest {source}` needs a file path")
         path = path.resolve()
+        from .sources import arxiv_snapshot, files
+
         if source == "snapshot":
-            return f"arxiv_snapshot:{path}", lambda cp: arxiv_snapshot.harvest(path, cp, settings.batch_size)
-        return f"files:{path}", lambda cp: files.harvest(path, cp, settings.batch_size, opts.fmt)
+            return f"arxiv_snapshot:{path}", lambda cp: arxiv_snapshot.harvest(path, cp, settings.batch_size,
+                                                                                   opts.share)
+        return f"files:{path}", lambda cp: files.harvest(path, cp, settings.batch_size, opts.fmt, opts.share)
     raise UsageError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
 
 
@@ -124,6 +135,32 @@ def clean_batch(batch: Batch) -> tuple[Batch, list[Problem]]:
     return dataclasses.replace(batch, papers=tuple(papers), problems=tuple(problems), cleaned=True), notes
 
 
+def _cleaned(source: str, settings: Settings, opts: SourceOptions,
+             batches: Callable[[dict[str, Any] | None], Iterator[Batch]], checkpoint: dict[str, Any] | None,
+             ) -> Iterator[tuple[Batch, list[Problem]]]:
+    """Each batch cleaned, with its notes: a big file is read in a second process (`readahead`), the rest here."""
+    if source in ("snapshot", "file") and opts.path is not None and settings.read_process_mib >= 0:
+        try:
+            big = opts.path.stat().st_size >= settings.read_process_mib * 2**20
+        except OSError:
+            big = False  # the source itself says what is wrong with the path
+        if big:
+            from .readahead import cleaned_batches
+
+            yield from cleaned_batches(read_cleaned, source, settings, opts, checkpoint)
+            return
+    for batch in batches(checkpoint):
+        yield clean_batch(batch)
+
+
+def read_cleaned(source: str, settings: Settings, opts: SourceOptions, checkpoint: dict[str, Any] | None,
+                 ) -> Iterator[tuple[Batch, list[Problem]]]:
+    """The source's batches from the checkpoint on, each cleaned, with its notes: what a reader process runs."""
+    _, batches = plan(source, settings, opts)
+    for batch in batches(checkpoint):
+        yield clean_batch(batch)
+
+
 def ingest(
     store: AnyStore,
     settings: Settings,
@@ -138,9 +175,8 @@ def ingest(
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     problems: list[Problem] = []
     cleaned: list[Problem] = []
-    with recorded_run(store, key) as run:
-        for batch in batches(checkpoint):
-            batch, notes = clean_batch(batch)
+    with recorded_run(store, key) as run, store.bulk_writes():
+        for batch, notes in _cleaned(source, settings, opts, batches, checkpoint):
             cleaned += notes
             counts = store.commit_batch(key, run.id, batch)
             for name, n in counts.items():

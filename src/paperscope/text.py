@@ -27,11 +27,19 @@ _OLD_ARXIV = re.compile(r"(?<![\w.])([a-z][a-z-]*(?:\.[A-Z]{2})?/[0-9]{7})(v[0-9
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 
 
+def is_plain(text: str) -> bool:
+    """True when `text` is already clean text: printable (no control, format or separator character but the space),
+    no doubled or edge spaces and no markup; decided in C, so the common case costs no split and join."""
+    return text.isprintable() and "  " not in text and "<" not in text and text[:1] != " " and text[-1:] != " "
+
+
 def clean(value: object) -> str:
     """Collapse whitespace and drop inline formatting tags; `None` becomes an empty string."""
     if value is None:
         return ""
     text = str(value)
+    if is_plain(text):
+        return text
     if "<" in text:
         text = _FORMAT_TAG.sub("", text)
     return " ".join(text.split())
@@ -119,9 +127,10 @@ def parse_date(value: object) -> str | None:
     m = _ARXIV_DATE.fullmatch(text)
     if m:
         try:
-            return iso_utc(datetime(int(m[3]), _MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]), tzinfo=UTC))
+            dt = datetime(int(m[3]), _MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]))
         except ValueError:
             return None
+        return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
     if re.fullmatch(r"\d{4}", text):
         return f"{text}-01-01T00:00:00Z"
     if len(text) > 64:  # no date is that long; do not hand megabytes to the parsers

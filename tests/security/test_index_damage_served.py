@@ -4,7 +4,6 @@ search and similar answer 503 `index_damaged`, every other page works; a full di
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -14,13 +13,17 @@ import requests
 
 from serving import serving
 
+# The CLI with a cap on the size a file may grow to (writes fail with EFBIG, as on a full disk), set by the new
+# interpreter itself: a `preexec_fn` would fork this test process, and a worker that has loaded gRPC (the Ray and
+# Milvus tests) aborts in the forked child before it can exec.
+_CAPPED = ("import resource, runpy, sys; n = int(sys.argv.pop(1)); resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); "
+           "runpy.run_module('paperscope', run_name='__main__', alter_sys=True)")
+
 
 def _cli(home: Path, *args: str, max_file_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
-    def limit() -> None:  # a file may not grow past this: writes fail with EFBIG, as on a full disk
-        if max_file_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
-    return subprocess.run([sys.executable, "-m", "paperscope", "--data-dir", str(home), *args],
-                          capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    start = ["-m", "paperscope"] if max_file_bytes is None else ["-c", _CAPPED, str(max_file_bytes)]
+    return subprocess.run([sys.executable, *start, "--data-dir", str(home), *args],
+                          capture_output=True, text=True, timeout=300)
 
 
 def _live(home: Path) -> Path:

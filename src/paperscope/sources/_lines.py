@@ -58,12 +58,17 @@ def read_jsonl(
     checkpoint: dict[str, Any] | None,
     batch_size: int,
     to_paper: Callable[[Any], Paper],
+    share: tuple[int, int] = (0, 1),
 ) -> Iterator[Batch]:
     """Yield batches of papers from a JSONL file; a bad line becomes a Problem naming its line number.
 
     The checkpoint only ever moves past complete lines (ending in a newline). A last line without
     one that is not yet whole JSON is a file still being written or downloaded: it is left for the
     next run and reported as such. A last line without a newline that does parse is read.
+
+    `share` (k, n): yield only every n-th batch from the k-th, for one of n processes reading the same file. Every
+    reader cuts the file into the same batches (a line is one record, parsed or not), so their batches interleave
+    into exactly the one-reader sequence.
     """
     try:
         size = path.stat().st_size
@@ -71,11 +76,13 @@ def read_jsonl(
         fh = path.open("rb")
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}; check the path") from None
+    mine, readers = share
     with fh:
         fh.seek(offset)
         papers: list[Paper] = []
         problems: list[Problem] = []
         start = offset
+        held = 0  # records in this batch: papers and problems, or (another reader's batch) lines counted
         while True:
             raw = fh.readline()
             if raw and not raw.endswith(b"\n") and raw.strip():
@@ -83,25 +90,31 @@ def read_jsonl(
                     _decode(raw)
                 except ValueError:  # JSONDecodeError or UnicodeDecodeError: cut off mid-record
                     problems.append(Problem(f"{path.name}:{line_no + 1}", INCOMPLETE))
+                    held += 1
                     raw = b""
             if raw:
                 line_no += 1
                 offset += len(raw)
                 if raw.strip():
-                    try:
-                        papers.append(to_paper(_decode(raw)))
-                    except UnicodeDecodeError as exc:
-                        where = f"byte {raw[exc.start]:#04x} at byte {exc.start + 1}"
-                        problems.append(Problem(f"{path.name}:{line_no}", f"not valid UTF-8 ({where})"))
-                    except json.JSONDecodeError as exc:
-                        problems.append(Problem(f"{path.name}:{line_no}", _json_reason(exc)))
-                    except RecursionError:
-                        problems.append(Problem(f"{path.name}:{line_no}", "nested too deeply to be a record"))
-                    except Exception as exc:  # one record never aborts the file: skip it, say where and why
-                        problems.append(Problem(f"{path.name}:{line_no}", problem_reason(exc)))
-            if (not raw and (papers or problems or offset == start)) or len(papers) + len(problems) >= batch_size:
-                cp = {"path": str(path), "fingerprint": fingerprint(path, offset), "offset": offset, "line": line_no}
-                yield Batch(tuple(papers), tuple(problems), cp, done=offset - start, total=size)
-                papers, problems, start = [], [], offset
+                    held += 1
+                    if mine == 0:
+                        try:
+                            papers.append(to_paper(_decode(raw)))
+                        except UnicodeDecodeError as exc:
+                            where = f"byte {raw[exc.start]:#04x} at byte {exc.start + 1}"
+                            problems.append(Problem(f"{path.name}:{line_no}", f"not valid UTF-8 ({where})"))
+                        except json.JSONDecodeError as exc:
+                            problems.append(Problem(f"{path.name}:{line_no}", _json_reason(exc)))
+                        except RecursionError:
+                            problems.append(Problem(f"{path.name}:{line_no}", "nested too deeply to be a record"))
+                        except Exception as exc:  # one record never aborts the file: skip it, say where and why
+                            problems.append(Problem(f"{path.name}:{line_no}", problem_reason(exc)))
+            if (not raw and (held or offset == start)) or held >= batch_size:
+                if mine == 0:
+                    cp = {"path": str(path), "fingerprint": fingerprint(path, offset), "offset": offset,
+                          "line": line_no}
+                    yield Batch(tuple(papers), tuple(problems), cp, done=offset - start, total=size)
+                papers, problems, start, held = [], [], offset, 0
+                mine = (mine - 1) % readers  # 0 when the next batch is this reader's
             if not raw:
                 return

@@ -25,9 +25,10 @@ def _authors(rec: dict[str, Any]) -> tuple[Author, ...]:
         names = []
         for parts in parsed:
             if isinstance(parts, list) and parts:
-                last, first, suffix = (list(parts) + ["", "", ""])[:3]
-                names.append(" ".join(p for p in (clean(first), clean(last), clean(suffix)) if p))
-        names = [n for n in names if n]
+                last, first, suffix = (parts + ["", "", ""])[:3]
+                name = clean(" ".join(p if isinstance(p, str) else str(p) for p in (first, last, suffix) if p))
+                if name:
+                    names.append(name)
         affs = [a for _, a in byline] if len(byline) == len(names) else [() for _ in names]
         return tuple(Author(delatex(n), tuple(delatex(x) for x in a)) for n, a in zip(names, affs, strict=True))
     return tuple(Author(delatex(n), tuple(delatex(x) for x in a)) for n, a in byline)
@@ -62,6 +63,7 @@ def record_to_paper(rec: Any) -> Paper:
     )
 
 
-def harvest(path: Path, checkpoint: dict[str, Any] | None, batch_size: int) -> Iterator[Batch]:
-    """Yield batches from the snapshot file, resuming at the checkpoint's byte offset."""
-    return read_jsonl(path, checkpoint, batch_size, record_to_paper)
+def harvest(path: Path, checkpoint: dict[str, Any] | None, batch_size: int, share: tuple[int, int] = (0, 1),
+            ) -> Iterator[Batch]:
+    """Yield batches from the snapshot file, resuming at the checkpoint's byte offset (`share`: see `read_jsonl`)."""
+    return read_jsonl(path, checkpoint, batch_size, record_to_paper, share)

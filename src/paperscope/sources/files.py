@@ -263,13 +263,17 @@ def detect_format(path: Path, fmt: str | None) -> str:
         raise UsageError(f"cannot tell the format of {path.name}; pass --format jsonl|csv|bibtex") from None
 
 
-def harvest(path: Path, checkpoint: dict[str, Any] | None, batch_size: int, fmt: str | None = None) -> Iterator[Batch]:
-    """Yield batches from a local file of any supported format, resuming from the checkpoint."""
+def harvest(path: Path, checkpoint: dict[str, Any] | None, batch_size: int, fmt: str | None = None,
+            share: tuple[int, int] = (0, 1)) -> Iterator[Batch]:
+    """Yield batches from a local file of any supported format, resuming from the checkpoint (`share`, JSON Lines
+    only: see `read_jsonl`)."""
     if not path.is_file():
         raise SourceError(f"no such file: {path}")
     kind = detect_format(path, fmt)
     if kind == "jsonl":
-        return read_jsonl(path, checkpoint, batch_size, record_to_paper)
+        return read_jsonl(path, checkpoint, batch_size, record_to_paper, share)
+    if share != (0, 1):
+        raise ValueError(f"a {kind} file is read by one process, not shared as {share}")
     if kind == "csv":
         return _read_csv(path, checkpoint, batch_size)
     return _read_bibtex(path, checkpoint, batch_size)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -10,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 from ..clean import clean_paper
 from ..errors import NotFoundError
 from ..merge import merge
-from ..models import Paper
+from ..models import Paper, evolve
 from ..text import canonical_id, latex_to_text, normalise_doi, parse_arxiv_id
 from .db import Database, now_utc
-from .records import _COLUMNS, _from_row, _to_row
+from .records import _COLUMNS, _NAMES, _from_row, _to_row
 from .rows import SqlRows
 
 # The day a paper is shown on (featured on Hugging Face, else announced); undated papers have none.
@@ -32,7 +31,7 @@ def readable(p: Paper) -> Paper:
         title = latex_to_text(p.title)
         if title != p.title and title:
             changes.update(title=title, title_source=p.title)
-    return dataclasses.replace(p, **changes) if changes else p
+    return evolve(p, **changes) if changes else p
 
 
 def name_key(name: str) -> str:
@@ -40,7 +39,28 @@ def name_key(name: str) -> str:
     return " ".join(name.lower().replace(".", " ").split())
 
 
+Prepared = tuple[tuple[Any, ...], tuple[tuple[str, str], ...]]
+_FIRST_SEEN = _NAMES.index("first_seen")
+
+
+def prepare(p: Paper) -> Prepared:
+    """A cleaned paper as the store writes it, computed in a reader process (`readahead`): its row (`first_seen`
+    is the store's to fill) and its authors' names and keys."""
+    p = readable(p)
+    return _to_row(p), tuple((a.name, name_key(a.name)) for a in p.authors)
+
+
 _MARKS = ",".join("?" * (len(_COLUMNS.split(",")) + 1))
+
+
+def _keys(papers: Sequence[Paper]) -> tuple[list[str], list[str], list[str]]:
+    """The ids, arXiv ids and DOIs a batch of papers can match stored papers by."""
+    return [p.id for p in papers], [p.arxiv_id for p in papers if p.arxiv_id], [p.doi for p in papers if p.doi]
+
+
+def _keys_of_rows(prepared: Sequence[Prepared]) -> tuple[list[str], list[str], list[str]]:
+    """The same keys, read from prepared rows (their first three columns)."""
+    return [r[0] for r, _ in prepared], [r[1] for r, _ in prepared if r[1]], [r[2] for r, _ in prepared if r[2]]
 
 
 class PaperQueries(SqlRows):
@@ -80,7 +100,7 @@ class PaperQueries(SqlRows):
             found = by_id.get(p.id) or (by_arxiv.get(p.arxiv_id) if p.arxiv_id else None) or (
                 by_doi.get(p.doi) if p.doi else None)
             if found is None:
-                new = dataclasses.replace(p, first_seen=seen_at)
+                new = evolve(p, first_seen=seen_at)
                 counts["added"] += 1
             else:
                 new = merge(found, p)
@@ -96,6 +116,32 @@ class PaperQueries(SqlRows):
         authors = [(p.id, i, a.name, name_key(a.name)) for p in inserts + [u for u in updates if u.id in replaced]
                    for i, a in enumerate(p.authors)]
         return counts, inserts, updates, authors, replaced
+
+    @staticmethod
+    def _split_prepared(prepared: Sequence[Prepared], existing: Sequence[Paper], seen_at: str,
+                        ) -> tuple[list[tuple[Any, ...]], list[tuple[str, int, str, str]], list[Paper]]:
+        """Prepared rows as (rows to insert as they are, their author rows, papers for the merge plan): a row that
+        shares no id, arXiv id or DOI with a stored paper or an earlier row of the batch is new and written as
+        prepared; the others are decoded and planned by `_plan_upserts` after the new rows are in."""
+        ids = {p.id for p in existing}
+        arxiv_ids = {p.arxiv_id for p in existing if p.arxiv_id}
+        dois = {p.doi for p in existing if p.doi}
+        rows: list[tuple[Any, ...]] = []
+        authors: list[tuple[str, int, str, str]] = []
+        rest: list[Paper] = []
+        for row, names in prepared:
+            pid, arxiv_id, doi = row[0], row[1], row[2]
+            if pid in ids or arxiv_id in arxiv_ids or doi in dois:
+                rest.append(_from_row(row))
+            else:
+                rows.append(row[:_FIRST_SEEN] + (seen_at,) + row[_FIRST_SEEN + 1:])
+                authors += [(pid, i, name, key) for i, (name, key) in enumerate(names)]
+            ids.add(pid)
+            if arxiv_id:
+                arxiv_ids.add(arxiv_id)
+            if doi:
+                dois.add(doi)
+        return rows, authors, rest
 
     def random_paper_ids(self, n: int, seed: int = 0) -> list[str]:
         """A reproducible random sample of paper ids (background negatives for recommendations)."""
@@ -226,13 +272,10 @@ class PaperRows(Database, PaperQueries):
         return [r[0] for r in self.conn.execute(
             f"SELECT id FROM papers WHERE seq IN ({','.join('?' * len(seqs))})", seqs).fetchall()]
 
-    def _existing(self, papers: Sequence[Paper]) -> list[Paper]:
-        """Every stored paper that any of these shares an id, arXiv id or DOI with (one query a batch)."""
-        ids = list({p.id for p in papers})
-        arxiv_ids = list({p.arxiv_id for p in papers if p.arxiv_id})
-        dois = list({p.doi for p in papers if p.doi})
+    def _existing(self, ids: Sequence[str], arxiv_ids: Sequence[str], dois: Sequence[str]) -> list[Paper]:
+        """Every stored paper with one of these ids, arXiv ids or DOIs (one query per column and 500 values)."""
         found: dict[str, Paper] = {}
-        for column, values in (("id", ids), ("arxiv_id", arxiv_ids), ("doi", dois)):
+        for column, values in (("id", list(set(ids))), ("arxiv_id", list(set(arxiv_ids))), ("doi", list(set(dois)))):
             for i in range(0, len(values), 500):
                 chunk = values[i:i + 500]
                 for row in self.conn.execute(
@@ -246,16 +289,27 @@ class PaperRows(Database, PaperQueries):
         self._seq += 1
         return self._seq
 
-    def _upsert_many(self, papers: Sequence[Paper], seen_at: str, cleaned: bool = False) -> dict[str, int]:
-        """Insert or merge papers (call inside `transaction()`): one lookup, then the writes, for the whole batch."""
+    def _upsert_many(self, papers: Sequence[Paper], seen_at: str, cleaned: bool = False,
+                     prepared: Sequence[Prepared] = ()) -> dict[str, int]:
+        """Insert or merge papers (call inside `transaction()`): one lookup, then the writes, for the whole batch.
+        Prepared rows that are new go in as they are, before the papers are planned."""
         papers = papers if cleaned else [clean_paper(p)[0] for p in papers]  # every path in is cleaned once
-        counts, inserts, updates, authors, replaced = self._plan_upserts(papers, self._existing(papers), seen_at)
+        added = 0
+        if prepared:
+            rows, authors, decoded = self._split_prepared(prepared, self._existing(*_keys_of_rows(prepared)), seen_at)
+            self.conn.executemany(f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS})",
+                                  [row + (self._next_seq(),) for row in rows])
+            self.conn.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", authors)
+            papers, added = [*papers, *decoded], len(rows)
+        counts, inserts, updates, authors, replaced = self._plan_upserts(papers, self._existing(*_keys(papers)),
+                                                                         seen_at)
         self.conn.executemany(f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS})",
                               [_to_row(p) + (self._next_seq(),) for p in inserts])
         self.conn.executemany(f"UPDATE papers SET ({_COLUMNS}, seq) = ({_MARKS}) WHERE id = ?",
                               [_to_row(p) + (self._next_seq(), p.id) for p in updates])
         self.conn.executemany("DELETE FROM paper_authors WHERE paper_id = ?", [(pid,) for pid in sorted(replaced)])
         self.conn.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", authors)
+        counts["added"] += added
         return counts
 
     def _mark_withdrawn(self, arxiv_ids: Sequence[str], at: str) -> int:

@@ -10,17 +10,22 @@ from typing import Any
 from ..clean import clean_paper
 from ..models import Author, Paper, Signal, Version
 
+# the encoders `json.dumps` would build anew on every call with these options (a row takes seven of them)
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_JSON_ASCII = json.JSONEncoder().encode
+
 
 def _to_row(p: Paper) -> tuple[Any, ...]:
     return (
         p.id, p.arxiv_id, p.doi, p.title, p.abstract,
-        json.dumps([[a.name, list(a.affiliations)] for a in p.authors], ensure_ascii=False),
-        json.dumps(list(p.categories)), p.published, p.updated, p.first_seen,
-        json.dumps([[v.version, v.created] for v in p.versions]),
+        _JSON([[a.name, list(a.affiliations)] for a in p.authors]),
+        _JSON_ASCII(list(p.categories)), p.published, p.updated, p.first_seen,
+        _JSON_ASCII([[v.version, v.created] for v in p.versions]),
         p.journal_ref, p.comments, p.license,
-        json.dumps(p.links, sort_keys=True, ensure_ascii=False),
-        json.dumps({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
-        json.dumps(list(p.sources)), p.withdrawn, p.featured, p.abstract_source, p.title_source, _extra(p),
+        _JSON_SORTED(p.links),
+        _JSON_ASCII({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
+        _JSON_ASCII(list(p.sources)), p.withdrawn, p.featured, p.abstract_source, p.title_source, _extra(p),
     )
 
 
@@ -33,7 +38,7 @@ def _extra(p: Paper) -> str:
         extra["ai_keywords"] = list(p.ai_keywords)
     if p.organization:
         extra["organization"] = p.organization
-    return json.dumps(extra, ensure_ascii=False, sort_keys=True)
+    return _JSON_SORTED(extra) if extra else "{}"
 
 
 _COLUMNS = (

@@ -32,7 +32,7 @@ class PgStore(PgPaperRows, PgEmbeddingRows, PgRunRows):
         """Write a batch's papers, its problems and the checkpoint after it, atomically."""
         seen_at = now_utc()
         with self.transaction(LOCK_PAPERS):
-            counts = self._upsert_many(batch.papers, seen_at, cleaned=batch.cleaned)
+            counts = self._upsert_many(batch.papers, seen_at, cleaned=batch.cleaned, prepared=batch.prepared)
             self.conn.executemany("INSERT INTO ingest_problems (run_id, record, reason) VALUES (%s, %s, %s)",
                                   [(run_id, pr.record, pr.reason) for pr in batch.problems])
             self.conn.execute(

@@ -109,6 +109,11 @@ class PgDatabase:
             yield conn
 
     @contextmanager
+    def bulk_writes(self) -> Iterator[None]:
+        """Nothing to change for a long ingest: PostgreSQL's cache and checkpoints are the server's to tune."""
+        yield
+
+    @contextmanager
     def transaction(self, lock: int | None = None) -> Iterator[Any]:
         """Run a block in one transaction (joining an open one); `lock` serialises writers by advisory lock."""
         if getattr(self._local, "conn", None) is not None:

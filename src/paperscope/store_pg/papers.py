@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ..clean import clean_paper
 from ..models import Paper
 from ..store.db import now_utc
-from ..store.papers import _COLUMNS, PaperQueries, _from_row, _to_row, name_key
+from ..store.papers import _COLUMNS, PaperQueries, Prepared, _from_row, _keys, _keys_of_rows, _to_row, name_key
 from .db import LOCK_PAPERS, PgDatabase
 
 _MARKS = ", ".join(["%s"] * len(_COLUMNS.split(",")))
@@ -24,19 +24,29 @@ class PgPaperRows(PgDatabase, PaperQueries):
         return [r[0] for r in self.conn.execute("SELECT id FROM papers WHERE seq = ANY(%s) ORDER BY seq",
                                                 (seqs,)).fetchall()]
 
-    def _existing(self, papers: Sequence[Paper]) -> list[Paper]:
-        """Every stored paper that any of these shares an id, arXiv id or DOI with (one query a batch)."""
+    def _existing(self, ids: Sequence[str], arxiv_ids: Sequence[str], dois: Sequence[str]) -> list[Paper]:
+        """Every stored paper with one of these ids, arXiv ids or DOIs (one query a batch)."""
+        if not ids:
+            return []
         rows = self.conn.execute(
             f"SELECT {_COLUMNS} FROM papers WHERE id = ANY(%s) OR arxiv_id = ANY(%s) OR doi = ANY(%s)",
-            ([p.id for p in papers], [p.arxiv_id for p in papers if p.arxiv_id],
-             [p.doi for p in papers if p.doi])).fetchall()
+            (list(ids), list(arxiv_ids), list(dois))).fetchall()
         return [_from_row(r) for r in rows]
 
-    def _upsert_many(self, papers: Sequence[Paper], seen_at: str, cleaned: bool = False) -> dict[str, int]:
+    def _upsert_many(self, papers: Sequence[Paper], seen_at: str, cleaned: bool = False,
+                     prepared: Sequence[Prepared] = ()) -> dict[str, int]:
         """Insert or merge papers by the plan both backends share (`_plan_upserts`), in a few round trips; call
-        inside `transaction(LOCK_PAPERS)`."""
+        inside `transaction(LOCK_PAPERS)`. Prepared rows that are new go in as they are, before the papers."""
         papers = papers if cleaned else [clean_paper(p)[0] for p in papers]  # every path in is cleaned once
-        counts, inserts, updates, authors, replaced = self._plan_upserts(papers, self._existing(papers), seen_at)
+        added = 0
+        if prepared:
+            rows, authors, decoded = self._split_prepared(prepared, self._existing(*_keys_of_rows(prepared)), seen_at)
+            self.conn.executemany(f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS}, nextval('paper_seq'))",
+                                  rows)
+            self.conn.executemany("INSERT INTO paper_authors VALUES (%s, %s, %s, %s)", authors)
+            papers, added = [*papers, *decoded], len(rows)
+        counts, inserts, updates, authors, replaced = self._plan_upserts(papers, self._existing(*_keys(papers)),
+                                                                         seen_at)
         self.conn.executemany(f"INSERT INTO papers ({_COLUMNS}, seq) VALUES ({_MARKS}, nextval('paper_seq'))",
                               [_to_row(p) for p in inserts])
         self.conn.executemany(
@@ -44,6 +54,7 @@ class PgPaperRows(PgDatabase, PaperQueries):
             [_to_row(p) + (p.id,) for p in updates])
         self.conn.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", (sorted(replaced),))
         self.conn.executemany("INSERT INTO paper_authors VALUES (%s, %s, %s, %s)", authors)
+        counts["added"] += added
         return counts
 
     def _mark_withdrawn(self, arxiv_ids: Sequence[str], at: str) -> int:
