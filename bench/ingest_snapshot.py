@@ -8,7 +8,7 @@ title and abstract made distinct (a per-text cache must not make the benchmark c
 in the same run and on the same file:
 - ingest: `paperscope ingest snapshot FILE` end to end in a fresh data directory (a child process and the reader
   processes it starts for a file this big: startup, parsing, cleaning, LaTeX, merge lookups, inserts,
-  checkpoints), at N/4 and N records for peak RSS (of all its processes together);
+  checkpoints), at N/4, N and 2N records for peak RSS (of all its processes together);
 - floor: the same file read with `json.loads` and inserted into one SQLite table (WAL, one transaction) by a
   plain Python loop (a child process too).
 Prints records/s of both and the ratio; writes bench/results/ingest_snapshot.json.
@@ -165,6 +165,9 @@ def main() -> None:
         print(f"{held['records']} records ({held['with_latex']} with LaTeX, {held['size_mib']} MiB) "
               f"from {held['distinct_templates']} real snapshot lines", flush=True)
         small_run = run_ingest(snap_small, tmp / "home-small")
+        write_records(tmp / "snap-double.jsonl", 2 * args.records)  # memory must not grow past N: flat in file size
+        double_run = run_ingest(tmp / "snap-double.jsonl", tmp / "home-double")
+        (tmp / "snap-double.jsonl").unlink()
         floors, ingests = [], []
         for r in range(args.repeats):
             floors.append(run_floor(snap, tmp))
@@ -176,11 +179,13 @@ def main() -> None:
     ratio = round(best_floor["records_per_s"] / best_ingest["records_per_s"], 2)
     result = {"benchmark": "ingest_snapshot", "file": held, "floor": best_floor, "ingest": best_ingest,
               "ratio_floor_over_ingest": ratio, "ingest_at_quarter_size": small_run,
+              "ingest_at_double_size": double_run,
               "runs": {"floor": floors, "ingest": ingests}, "cores": os.cpu_count(),
               "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]}
     print(f"floor {best_floor['records_per_s']} records/s, ingest {best_ingest['records_per_s']} records/s: "
           f"{ratio}x; peak RSS {small_run['peak_rss_mib']} MiB at {small_run['records']} records, "
-          f"{best_ingest['peak_rss_mib']} MiB at {best_ingest['records']}")
+          f"{best_ingest['peak_rss_mib']} MiB at {best_ingest['records']}, {double_run['peak_rss_mib']} MiB at "
+          f"{double_run['records']}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -155,3 +155,13 @@ def test_generated_abstracts_keep_their_words_and_leave_no_stray_brace(pieces):
     assert not re.search(r"\\(\s|$)", shown)  # a backslash is only ever the start of a macro kept as written
     unknown = [t for t in re.findall(r"\\(?:[A-Za-z]+|.)", source) if t in ("\\ours", "\\methodname")]
     assert len(unknown) == len(re.findall(r"\\(?:ours|methodname)\b", shown))
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(" \t\n\u00a0\u2028\x85\x00<>"), max_size=60))
+def test_text_taken_as_already_clean_is_exactly_what_cleaning_makes_of_it(text):
+    from paperscope.clean import cap_text, strip_controls
+    from paperscope.text import is_collapsed
+
+    assert is_collapsed(text) == (" ".join(strip_controls(text).split()) == text and text.isprintable())
+    assert cap_text(text, 10_000) == " ".join(strip_controls(text).split())
+    assert clean(text) == (text if is_collapsed(text) and "<" not in text else clean(" " + text))

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from .models import LINK_KINDS, Author, Paper, Signal, Version, evolve
+from .text import is_collapsed
 
 MAX_TEXT = {"title": 1000, "abstract": 20000, "journal_ref": 1000, "comments": 2000, "license": 500,
             "ai_summary": 2000, "organization": 300}
@@ -41,7 +42,7 @@ def strip_controls(text: str) -> str:
 
 def cap_text(text: str, limit: int) -> str:
     """Control characters removed and the text cut at `limit` characters (with an ellipsis)."""
-    if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
+    if not is_collapsed(text):
         text = " ".join(strip_controls(text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

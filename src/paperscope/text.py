@@ -27,10 +27,10 @@ _OLD_ARXIV = re.compile(r"(?<![\w.])([a-z][a-z-]*(?:\.[A-Z]{2})?/[0-9]{7})(v[0-9
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 
 
-def is_plain(text: str) -> bool:
-    """True when `text` is already clean text: printable (no control, format or separator character but the space),
-    no doubled or edge spaces and no markup; decided in C, so the common case costs no split and join."""
-    return text.isprintable() and "  " not in text and "<" not in text and text[:1] != " " and text[-1:] != " "
+def is_collapsed(text: str) -> bool:
+    """True when `text` has nothing to collapse or strip: printable (no control, format or separator character but
+    the space) and no doubled or edge spaces; decided in C, so the common case costs no split and join."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
 
 
 def clean(value: object) -> str:
@@ -38,7 +38,7 @@ def clean(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    if is_plain(text):
+    if "<" not in text and is_collapsed(text):
         return text
     if "<" in text:
         text = _FORMAT_TAG.sub("", text)
