@@ -15,10 +15,13 @@ from pathlib import Path
 import pytest
 
 from paperscope import readahead
+from paperscope.models import Batch, Paper, Share, Version
 from paperscope.pipeline import SourceOptions, ingest
-from paperscope.sources._lines import read_jsonl
+from paperscope.sources._lines import INCOMPLETE, read_jsonl
 from paperscope.sources.arxiv_snapshot import record_to_paper
 from paperscope.store import Store
+from paperscope.store.papers import prepare
+from paperscope.store.runs import recorded_run
 from recorded import shared
 
 
@@ -51,14 +54,66 @@ def _dump(db: Path) -> tuple[list[tuple], list[tuple], list[tuple]]:
     return papers, authors, checkpoints
 
 
+def _shape(batches) -> list[tuple]:
+    return [(tuple(p.id for p in b.papers), b.problems, b.checkpoint, b.done) for b in batches]
+
+
+def _interleaved(f: Path, n: int, end: int) -> list:
+    shares = [list(read_jsonl(f, None, 17, record_to_paper, Share(k, n, end))) for k in range(n)]
+    return [shares[i % n][i // n] for i in range(sum(map(len, shares)))]
+
+
 def test_shared_batches_interleave_into_exactly_the_one_reader_sequence(tmp_path):
     f = _real_file(tmp_path / "snap.jsonl", 230)
-    whole = [(tuple(p.id for p in b.papers), b.problems, b.checkpoint, b.done) for b in
-             read_jsonl(f, None, 17, record_to_paper)]
-    shares = [list(read_jsonl(f, None, 17, record_to_paper, (k, 3))) for k in range(3)]
-    interleaved = [shares[i % 3][i // 3] for i in range(sum(map(len, shares)))]
-    assert [(tuple(p.id for p in b.papers), b.problems, b.checkpoint, b.done) for b in interleaved] == whole
+    whole = _shape(read_jsonl(f, None, 17, record_to_paper))
+    assert _shape(_interleaved(f, 3, f.stat().st_size)) == whole
     assert len(whole) > 6 and any(b[1] for b in whole)  # several rounds, and the broken lines among them
+
+
+def test_a_file_that_grows_while_it_is_read_is_cut_at_the_same_byte_by_every_reader(tmp_path):
+    f = _real_file(tmp_path / "snap.jsonl", 200)
+    data = f.read_bytes()
+    cut = data.index(b"\n", len(data) // 2) - 40  # mid-line: the download had got this far when the ingest began
+    f.write_bytes(data[:cut])
+    then = _shape(read_jsonl(f, None, 17, record_to_paper))  # what one reader makes of the file at that moment
+    f.write_bytes(data)  # the rest arrives while the readers are still reading
+    assert _shape(_interleaved(f, 2, cut)) == then
+    assert then[-1][1][-1].reason == INCOMPLETE  # the cut-off line is left for the next run, by every reader
+
+
+def _paper(arxiv_id: str, doi: str, version: str, day: str) -> Paper:
+    return Paper(id=f"arxiv:{arxiv_id}", arxiv_id=arxiv_id, doi=doi, title=f"Paper {arxiv_id}",
+                 versions=(Version(version, day),), updated=day)
+
+
+def _stored(batches_per_commit: list[list[Batch]], tmp_path: Path, name: str) -> list[tuple]:
+    store = Store(tmp_path / f"{name}.sqlite3")
+    with recorded_run(store, "t") as run:
+        for parts in batches_per_commit:
+            store.commit_batches("t", run.id, parts)
+    rows = store.conn.execute("SELECT id, doi, versions FROM papers ORDER BY id").fetchall()
+    store.close()
+    return rows
+
+
+def test_what_is_stored_does_not_depend_on_how_batches_are_joined_or_cut(tmp_path):
+    first = _paper("2001.00001", "10.1/d1", "v1", "2020-01-01T00:00:00Z")
+    corrected = _paper("2001.00001", "10.1/d2", "v2", "2021-01-01T00:00:00Z")  # the same paper, its DOI corrected
+    other = _paper("2001.00003", "10.1/d1", "v1", "2019-01-01T00:00:00Z")  # another paper with the old DOI
+
+    def batch(*papers: Paper, prepared: bool) -> Batch:
+        if prepared:
+            return Batch((), (), {"at": papers[-1].id}, prepared=tuple(map(prepare, papers)), cleaned=True)
+        return Batch(papers, (), {"at": papers[-1].id}, cleaned=True)
+
+    for prepared in (False, True):
+        separate = _stored([[batch(first, corrected, prepared=prepared)], [batch(other, prepared=prepared)]],
+                           tmp_path, f"separate-{prepared}")
+        joined = _stored([[batch(first, corrected, prepared=prepared), batch(other, prepared=prepared)]],
+                         tmp_path, f"joined-{prepared}")
+        one = _stored([[batch(first, corrected, other, prepared=prepared)]], tmp_path, f"one-{prepared}")
+        assert separate == joined == one
+        assert [(pid, doi) for pid, doi, _ in one] == [("arxiv:2001.00001", "10.1/d2"), ("arxiv:2001.00003", "10.1/d1")]
 
 
 def test_a_file_read_by_other_processes_is_stored_exactly_as_one_process_stores_it(tmp_path, settings, monkeypatch):
@@ -67,9 +122,9 @@ def test_a_file_read_by_other_processes_is_stored_exactly_as_one_process_stores_
     real = readahead.cleaned_batches
 
     def spy(*args, **kw):
-        for item in real(*args, **kw):
-            through_readers.append(len(item[0].prepared))
-            yield item
+        for parts, notes in real(*args, **kw):
+            through_readers.append(sum(len(b.prepared) for b in parts))
+            yield parts, notes
 
     monkeypatch.setattr(readahead, "cleaned_batches", spy)
     runs = {}

@@ -103,6 +103,16 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class Share:
+    """One reader's part of a file read by several processes: every `readers`-th batch from the `index`-th, of the
+    file's first `end` bytes (its size when the ingest began: all readers cut the same batches even if it grows)."""
+
+    index: int
+    readers: int
+    end: int
+
+
+@dataclass(frozen=True)
 class IngestReport:
     """What one ingest run did, for the CLI, the JSON output and the about page."""
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .clean import clean_paper
 from .config import Settings
 from .errors import StoreError, UsageError
-from .models import Batch, IngestReport, Paper, Problem
+from .models import Batch, IngestReport, Paper, Problem, Share
 from .store.runs import recorded_run
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class SourceOptions:
     ids: tuple[str, ...] = ()
     max_results: int | None = None
     categories: tuple[str, ...] = ()  # keep only papers in any of these arXiv categories (`cs.CL`, or `cs` for all cs.*)
-    share: tuple[int, int] = (0, 1)  # snapshot and JSON Lines files: (k, n), read every n-th batch from the k-th
+    share: Share | None = None  # snapshot and JSON Lines files: this reader's share of the file (`readahead`)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -137,8 +137,9 @@ def clean_batch(batch: Batch) -> tuple[Batch, list[Problem]]:
 
 def _cleaned(source: str, settings: Settings, opts: SourceOptions,
              batches: Callable[[dict[str, Any] | None], Iterator[Batch]], checkpoint: dict[str, Any] | None,
-             ) -> Iterator[tuple[Batch, list[Problem]]]:
-    """Each batch cleaned, with its notes: a big file is read in a second process (`readahead`), the rest here."""
+             ) -> Iterator[tuple[list[Batch], list[Problem]]]:
+    """Consecutive cleaned batches to commit together, with their notes: a big file is read by other processes
+    (`readahead`, which hands over what is waiting), the rest here, one batch at a time."""
     if source in ("snapshot", "file") and opts.path is not None and settings.read_process_mib >= 0:
         try:
             big = opts.path.stat().st_size >= settings.read_process_mib * 2**20
@@ -150,7 +151,8 @@ def _cleaned(source: str, settings: Settings, opts: SourceOptions,
             yield from cleaned_batches(read_cleaned, source, settings, opts, checkpoint)
             return
     for batch in batches(checkpoint):
-        yield clean_batch(batch)
+        batch, notes = clean_batch(batch)
+        yield [batch], notes
 
 
 def read_cleaned(source: str, settings: Settings, opts: SourceOptions, checkpoint: dict[str, Any] | None,
@@ -176,14 +178,15 @@ def ingest(
     problems: list[Problem] = []
     cleaned: list[Problem] = []
     with recorded_run(store, key) as run, store.bulk_writes():
-        for batch, notes in _cleaned(source, settings, opts, batches, checkpoint):
+        for parts, notes in _cleaned(source, settings, opts, batches, checkpoint):
             cleaned += notes
-            counts = store.commit_batch(key, run.id, batch)
+            counts = store.commit_batches(key, run.id, parts)
             for name, n in counts.items():
                 totals[name] += n
-            problems.extend(batch.problems)
-            if on_batch:
-                on_batch(batch)
+            for batch in parts:
+                problems.extend(batch.problems)
+                if on_batch:
+                    on_batch(batch)
     if source == "sample":
         from .sample_vectors import load_sample_vectors
 

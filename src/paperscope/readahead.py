@@ -1,11 +1,12 @@
 """Read a big file in other processes while this one writes: parsing, cleaning and LaTeX are most of an ingest.
 
 Each reader runs the pipeline's own reading (`pipeline.read_cleaned`) over its share of the file's batches (every
-n-th, `read_jsonl`), prepares each paper as the store writes it (`store.papers.prepare`), and sends the batch
-through a pipe of its own; the writer takes the batches in file order. A pipe is the only link: it holds about one
-batch (memory stays flat in the file's size); a writer that stops (an error, Ctrl-C, `kill -9`) closes it and the
-reader ends at its next send; a reader that dies is an EOF here. Checkpoints travel inside the batches and are
-committed by the writer with them, so a re-run resumes exactly as a one-process ingest does.
+n-th, up to the byte where the file ended when the ingest began: `read_jsonl`), prepares each paper as the store
+writes it (`store.papers.prepare`), and sends the batch through a pipe of its own; the writer takes the batches in
+file order. A pipe is the only link: it holds about one batch (memory stays flat in the file's size); a writer
+that stops (an error, Ctrl-C, `kill -9`) closes it and the reader ends at its next send; a reader that dies is an
+EOF here. Checkpoints travel inside the batches and are committed by the writer with them, so a re-run resumes
+exactly as a one-process ingest does.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from .errors import PaperscopeError, SourceError
+from .models import Share
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -63,7 +67,6 @@ def _read(conn: Connection, read: Read, source: str, settings: Settings, opts: S
     """The reading process: send each cleaned batch, prepared for the store, until the end or an error."""
     from .store.papers import prepare
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle: its closed pipe ends us
     try:
         for batch, notes in read(source, settings, opts, checkpoint):
             conn.send(("batch", dataclasses.replace(batch, papers=(), prepared=tuple(map(prepare, batch.papers))),
@@ -78,14 +81,6 @@ def _read(conn: Connection, read: Read, source: str, settings: Settings, opts: S
             return
     finally:
         conn.close()
-
-
-def _joined(first: Batch, then: Batch) -> Batch:
-    """Two consecutive batches as one transaction: every record of both, and the checkpoint after the second."""
-    return dataclasses.replace(
-        then, papers=first.papers + then.papers, prepared=first.prepared + then.prepared,
-        problems=first.problems + then.problems, done=first.done + then.done,
-        withdrawn=first.withdrawn + then.withdrawn, notes=first.notes + then.notes)
 
 
 def _receive(receive: Connection, reader: Any, source: str) -> Any:
@@ -109,24 +104,41 @@ def readers_for(source: str, opts: SourceOptions) -> int:
     return max(1, min(3, os.cpu_count() or 1))
 
 
-def cleaned_batches(read: Read, source: str, settings: Settings, opts: SourceOptions,
-                    checkpoint: dict[str, Any] | None) -> Iterator[tuple[Batch, list[Problem]]]:
-    """Each batch of the source, cleaned and prepared, with its notes: `read` (`pipeline.read_cleaned`, a module
-    function, so a new process can import it) runs in other processes, which take the batches in turn.
+@contextmanager
+def _deaf_to_ctrl_c() -> Iterator[None]:
+    """Start readers with Ctrl-C ignored from their first instruction (a spawned process inherits an ignored
+    signal): a Ctrl-C is the writer's to handle, and its closed pipes end the readers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; an ingest in another thread has no terminal anyway
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
-    When the readers are ahead (their next batches are waiting), those are joined into one transaction of up to
-    four batch sizes: fewer, bigger commits rewrite the indexes' pages less often."""
+
+def cleaned_batches(read: Read, source: str, settings: Settings, opts: SourceOptions,
+                    checkpoint: dict[str, Any] | None) -> Iterator[tuple[list[Batch], list[Problem]]]:
+    """Consecutive batches of the source, cleaned and prepared, with their notes: `read` (`pipeline.read_cleaned`,
+    a module function, so a new process can import it) runs in other processes, which take the batches in turn.
+
+    The batches already waiting when the writer is ready are handed over together (up to four batch sizes of
+    records) for one transaction: fewer, bigger commits rewrite the indexes' pages less often. The store plans each
+    batch as if it were committed alone, so what is stored does not depend on how many were waiting."""
     ctx = multiprocessing.get_context("spawn")  # never fork a process that holds SQLite connections and threads
     n = readers_for(source, opts)
+    end = opts.path.stat().st_size if opts.path is not None else 0  # every reader stops at the same byte
     links = []
-    for k in range(n):
-        receive, send = ctx.Pipe(duplex=False)
-        shared = dataclasses.replace(opts, share=(k, n))
-        reader = ctx.Process(target=_read, args=(send, read, source, settings, shared, checkpoint), daemon=True,
-                             name=f"paperscope-read-{k}")
-        reader.start()
-        send.close()  # the reader holds the only sending end: its exit is an EOF here
-        links.append((receive, reader))
+    with _deaf_to_ctrl_c():
+        for k in range(n):
+            receive, send = ctx.Pipe(duplex=False)
+            shared = dataclasses.replace(opts, share=Share(k, n, end) if n > 1 else None)
+            reader = ctx.Process(target=_read, args=(send, read, source, settings, shared, checkpoint), daemon=True,
+                                 name=f"paperscope-read-{k}")
+            reader.start()
+            send.close()  # the reader holds the only sending end: its exit is an EOF here
+            links.append((receive, reader))
     most = 4 * settings.batch_size
     turn = 0  # batch i comes from reader i % n
 
@@ -138,31 +150,36 @@ def cleaned_batches(read: Read, source: str, settings: Settings, opts: SourceOpt
             turn = (turn + 1) % n
         return message
 
-    pending = None  # a message already received that is not a batch to join
+    def size(batch: Batch) -> int:
+        return len(batch.prepared) + len(batch.problems)
+
+    pending = None  # a message already received that is not a batch to hand over with the others
     try:
         while True:
             message, pending = pending or take(), None
-            kind = message[0]
-            if kind == "batch":
-                batch, notes = message[1], message[2]
-                while len(batch.prepared) < most and links[turn][0].poll():
+            if message[0] == "batch":
+                parts, notes = [message[1]], list(message[2])
+                while sum(map(size, parts)) < most and links[turn][0].poll():
                     pending = take()
                     if pending[0] != "batch":
                         break
-                    batch, notes, pending = _joined(batch, pending[1]), notes + pending[2], None
-                yield batch, notes
-            elif kind == "end":
-                for receive, reader in links:  # the others end too (or say why they could not)
-                    if receive is not links[turn][0] and (last := _receive(receive, reader, source))[0] != "end":
-                        message = last
-                        break
-                else:
+                    parts.append(pending[1])
+                    notes += pending[2]
+                    pending = None
+                yield parts, notes
+                continue
+            if message[0] == "end":  # the others have no batch left either: each says so, or why it stopped
+                others = [link for i, link in enumerate(links) if i != turn]
+                message = next((m for m in (_receive(r, p, source) for r, p in others) if m[0] != "end"), None)
+                if message is None:
                     return
+                if message[0] == "batch":
+                    message = ("crash", "ReaderMismatch: a reader sent a batch after the file's last one",
+                               "(no traceback: the readers cut the file differently)")
             if message[0] == "error":
                 raise message[1]
-            if message[0] == "crash":
-                raise ReaderCrash(f"{message[1]} (in a process reading the {source} file)") \
-                    from _RemoteTraceback(message[2])
+            raise ReaderCrash(f"{message[1]} (in a process reading the {source} file)") \
+                from _RemoteTraceback(message[2])
     finally:
         for receive, _ in links:
             receive.close()  # a reader still sending gets a broken pipe and ends

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
-from ..models import Batch, Paper, Problem
+from ..models import Batch, Paper, Problem, Share
 
 FINGERPRINT_BYTES = 65536
 
@@ -58,7 +58,7 @@ def read_jsonl(
     checkpoint: dict[str, Any] | None,
     batch_size: int,
     to_paper: Callable[[Any], Paper],
-    share: tuple[int, int] = (0, 1),
+    share: Share | None = None,
 ) -> Iterator[Batch]:
     """Yield batches of papers from a JSONL file; a bad line becomes a Problem naming its line number.
 
@@ -66,17 +66,17 @@ def read_jsonl(
     one that is not yet whole JSON is a file still being written or downloaded: it is left for the
     next run and reported as such. A last line without a newline that does parse is read.
 
-    `share` (k, n): yield only every n-th batch from the k-th, for one of n processes reading the same file. Every
-    reader cuts the file into the same batches (a line is one record, parsed or not), so their batches interleave
-    into exactly the one-reader sequence.
+    `share`: yield only every n-th batch from the k-th, for one of n processes reading the same file, and read no
+    further than its `end`. Every reader cuts the same bytes into the same batches (a line is one record, parsed or
+    not), so their batches interleave into exactly the one-reader sequence.
     """
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size if share is None else share.end
         offset, line_no = resume_point(path, checkpoint)
         fh = path.open("rb")
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}; check the path") from None
-    mine, readers = share
+    mine, readers = (0, 1) if share is None else (share.index, share.readers)
     with fh:
         fh.seek(offset)
         papers: list[Paper] = []
@@ -84,7 +84,7 @@ def read_jsonl(
         start = offset
         held = 0  # records in this batch: papers and problems, or (another reader's batch) lines counted
         while True:
-            raw = fh.readline()
+            raw = fh.readline() if share is None else fh.readline(size - offset) if size > offset else b""
             if raw and not raw.endswith(b"\n") and raw.strip():
                 try:
                     _decode(raw)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..models import Author, Batch, Paper, Version
+from ..models import Author, Batch, Paper, Share, Version
 from ..text import canonical_id, clean, delatex, parse_arxiv_id, parse_date
 from ._authors import parse_byline
 from ._fields import dois_and_links, ordered_versions
@@ -26,7 +26,7 @@ def _authors(rec: dict[str, Any]) -> tuple[Author, ...]:
         for parts in parsed:
             if isinstance(parts, list) and parts:
                 last, first, suffix = (parts + ["", "", ""])[:3]
-                name = clean(" ".join(p if isinstance(p, str) else str(p) for p in (first, last, suffix) if p))
+                name = clean(" ".join(str(p) for p in (first, last, suffix) if p is not None and p != ""))
                 if name:
                     names.append(name)
         affs = [a for _, a in byline] if len(byline) == len(names) else [() for _ in names]
@@ -63,7 +63,7 @@ def record_to_paper(rec: Any) -> Paper:
     )
 
 
-def harvest(path: Path, checkpoint: dict[str, Any] | None, batch_size: int, share: tuple[int, int] = (0, 1),
+def harvest(path: Path, checkpoint: dict[str, Any] | None, batch_size: int, share: Share | None = None,
             ) -> Iterator[Batch]:
     """Yield batches from the snapshot file, resuming at the checkpoint's byte offset (`share`: see `read_jsonl`)."""
     return read_jsonl(path, checkpoint, batch_size, record_to_paper, share)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError, UsageError
-from ..models import Author, Batch, Paper, Problem, Signal
+from ..models import Author, Batch, Paper, Problem, Share, Signal
 from ..text import canonical_id, clean, delatex, latex_to_text, normalise_doi, parse_arxiv_id, parse_date, split_authors
 from ._lines import problem_reason, read_jsonl
 
@@ -264,7 +264,7 @@ def detect_format(path: Path, fmt: str | None) -> str:
 
 
 def harvest(path: Path, checkpoint: dict[str, Any] | None, batch_size: int, fmt: str | None = None,
-            share: tuple[int, int] = (0, 1)) -> Iterator[Batch]:
+            share: Share | None = None) -> Iterator[Batch]:
     """Yield batches from a local file of any supported format, resuming from the checkpoint (`share`, JSON Lines
     only: see `read_jsonl`)."""
     if not path.is_file():
@@ -272,7 +272,7 @@ def harvest(path: Path, checkpoint: dict[str, Any] | None, batch_size: int, fmt:
     kind = detect_format(path, fmt)
     if kind == "jsonl":
         return read_jsonl(path, checkpoint, batch_size, record_to_paper, share)
-    if share != (0, 1):
+    if share is not None:
         raise ValueError(f"a {kind} file is read by one process, not shared as {share}")
     if kind == "csv":
         return _read_csv(path, checkpoint, batch_size)

@@ -80,16 +80,22 @@ class PaperQueries(SqlRows):
         every stored paper sharing an id, arXiv id or DOI with one of them; a paper matches by id first, then
         arXiv id, then DOI (also one earlier in the same batch). Each is shown as text (`readable`)."""
         counts = {"added": 0, "updated": 0, "unchanged": 0}
-        by_id: dict[str, Paper] = {}
-        by_arxiv: dict[str, Paper] = {}
-        by_doi: dict[str, Paper] = {}
+        by_id: dict[str, Paper] = {}  # id → the paper's latest version
+        by_arxiv: dict[str, str] = {}  # arXiv id → id of the paper that has it
+        by_doi: dict[str, str] = {}  # DOI → id of the (first) paper that has it
 
         def remember(p: Paper) -> None:
+            before = by_id.get(p.id)
+            if before is not None:  # a key the merge took away finds the paper no more, as once it is stored
+                if before.arxiv_id != p.arxiv_id and by_arxiv.get(before.arxiv_id or "") == p.id:
+                    del by_arxiv[before.arxiv_id or ""]
+                if before.doi != p.doi and by_doi.get(before.doi or "") == p.id:
+                    del by_doi[before.doi or ""]
             by_id[p.id] = p
             if p.arxiv_id:
-                by_arxiv[p.arxiv_id] = p
+                by_arxiv[p.arxiv_id] = p.id
             if p.doi:
-                by_doi.setdefault(p.doi, p)
+                by_doi.setdefault(p.doi, p.id)
 
         for old in existing:
             remember(old)
@@ -97,8 +103,9 @@ class PaperQueries(SqlRows):
         writes: dict[str, Paper] = {}  # id → final version to write (inserted or updated)
         for p in papers:
             p = readable(p)
-            found = by_id.get(p.id) or (by_arxiv.get(p.arxiv_id) if p.arxiv_id else None) or (
+            match = p.id if p.id in by_id else (by_arxiv.get(p.arxiv_id) if p.arxiv_id else None) or (
                 by_doi.get(p.doi) if p.doi else None)
+            found = by_id[match] if match else None  # always the latest version of the matched paper
             if found is None:
                 new = evolve(p, first_seen=seen_at)
                 counts["added"] += 1
