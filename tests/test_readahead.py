@@ -116,17 +116,24 @@ def test_what_is_stored_does_not_depend_on_how_batches_are_joined_or_cut(tmp_pat
         assert [(pid, doi) for pid, doi, _ in one] == [("arxiv:2001.00001", "10.1/d2"), ("arxiv:2001.00003", "10.1/d1")]
 
 
-def test_a_file_read_by_other_processes_is_stored_exactly_as_one_process_stores_it(tmp_path, settings, monkeypatch):
-    f = _real_file(tmp_path / "snap.jsonl", 700)
-    through_readers: list[int] = []  # the papers of each batch that came through `readahead`
+@pytest.fixture
+def through_readers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The records (papers and problems) of each hand-over that came through `readahead` in this test."""
+    seen: list[int] = []
     real = readahead.cleaned_batches
 
     def spy(*args, **kw):
         for parts, notes in real(*args, **kw):
-            through_readers.append(sum(len(b.prepared) for b in parts))
+            seen.append(sum(len(b.prepared) + len(b.problems) for b in parts))
             yield parts, notes
 
     monkeypatch.setattr(readahead, "cleaned_batches", spy)
+    return seen
+
+
+def test_a_file_read_by_other_processes_is_stored_exactly_as_one_process_stores_it(tmp_path, settings,
+                                                                                    through_readers):
+    f = _real_file(tmp_path / "snap.jsonl", 700)
     runs = {}
     for name, mib in (("one", -1.0), ("readers", 0.0)):
         (tmp_path / name).mkdir()
@@ -136,7 +143,7 @@ def test_a_file_read_by_other_processes_is_stored_exactly_as_one_process_stores_
         store.close()
         if name == "one":
             assert through_readers == []
-    assert sum(through_readers) == 701 and len(through_readers) > 4
+    assert sum(through_readers) == 705 and len(through_readers) > 4  # 701 papers and 4 broken lines
     one, readers = runs["one"][0], runs["readers"][0]
     assert (one.added, one.updated, one.unchanged) == (readers.added, readers.updated, readers.unchanged)
     assert one.updated > 0 and one.added > 300  # merges by id and DOI happened, in both
@@ -262,3 +269,19 @@ def test_readers_write_postgres_as_one_process_writes_sqlite(tmp_path, settings,
         store.close()
     assert runs["sqlite"][0] == runs["postgres"][0] and runs["sqlite"][0][1] > 0
     assert runs["sqlite"][1] == runs["postgres"][1] and len(runs["sqlite"][1]) > 100
+
+
+@pytest.mark.parametrize("name", ["papers.csv", "library.bib"])
+def test_csv_and_bibtex_files_read_by_one_other_process_store_what_one_process_stores(tmp_path, settings, name,
+                                                                                     through_readers):
+    path = Path(__file__).parent / "data" / name
+    runs = []
+    for mib in (-1.0, 0.0):
+        s = dataclasses.replace(settings, home=tmp_path / str(mib), read_process_mib=mib, batch_size=2)
+        s.home.mkdir()
+        store = Store(s.db_path)
+        report = ingest(store, s, "file", SourceOptions(path=path))
+        store.close()
+        runs.append(((report.added, report.updated, report.unchanged, report.problems), _dump(s.db_path)[:2]))
+    assert runs[0] == runs[1] and runs[0][0][0] > 0
+    assert sum(through_readers) == sum(runs[1][0][:3]) + len(runs[1][0][3])  # the second run came through a reader
