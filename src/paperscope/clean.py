@@ -33,6 +33,7 @@ MAX_SIGNAL = 1e12
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _CATEGORY = re.compile(r"[A-Za-z0-9][\w.+\-]*")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DOI_LINK = re.compile(r"doi\d{0,2}")
 
 
 def strip_controls(text: str) -> str:
@@ -99,7 +100,8 @@ def _date_problem(iso: str | None, latest: date) -> str | None:
 def _categories(values: tuple[str, ...], notes: list[str]) -> tuple[str, ...]:
     kept: list[str] = []
     for raw in values:
-        cat = strip_controls(str(raw)).strip()
+        # a well-formed name has nothing to strip (the pattern admits no control character or space)
+        cat = raw if isinstance(raw, str) and _CATEGORY.fullmatch(raw) else strip_controls(str(raw)).strip()
         if cat and len(cat) <= MAX_CATEGORY and _CATEGORY.fullmatch(cat) and cat not in kept:
             kept.append(cat)
     if len(kept) > MAX_CATEGORIES:
@@ -113,7 +115,7 @@ def _categories(values: tuple[str, ...], notes: list[str]) -> tuple[str, ...]:
 def _links(links: dict[str, str], notes: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for kind, url in links.items():
-        known = kind in LINK_KINDS or re.fullmatch(r"doi\d{0,2}", str(kind)) is not None  # doi, doi2, … (every DOI)
+        known = kind in LINK_KINDS or _DOI_LINK.fullmatch(str(kind)) is not None  # doi, doi2, … (every DOI)
         safe = safe_url(url) if known else None
         if safe is None:
             scheme = str(url).split(":", 1)[0][:20] if ":" in str(url) else "no scheme"

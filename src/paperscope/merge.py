@@ -11,8 +11,11 @@ _TEXT_FIELDS = ("title", "abstract", "authors", "categories", "doi", "journal_re
                 "ai_summary", "ai_keywords", "organization")
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def _version_number(version: Version) -> int:
-    match = re.search(r"\d+", version.version)
+    match = _DIGITS.search(version.version)
     return int(match.group(0)) if match else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from ..clean import clean_paper
@@ -16,16 +17,22 @@ _JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 _JSON_ASCII = json.JSONEncoder().encode
 
 
+@lru_cache(maxsize=8192)
+def _names(values: tuple[str, ...]) -> str:
+    """A JSON list of a few names that recur across papers (categories, sources), encoded once."""
+    return _JSON_ASCII(list(values))
+
+
 def _to_row(p: Paper) -> tuple[Any, ...]:
     return (
         p.id, p.arxiv_id, p.doi, p.title, p.abstract,
         _JSON([[a.name, list(a.affiliations)] for a in p.authors]),
-        _JSON_ASCII(list(p.categories)), p.published, p.updated, p.first_seen,
+        _names(tuple(p.categories)), p.published, p.updated, p.first_seen,
         _JSON_ASCII([[v.version, v.created] for v in p.versions]),
         p.journal_ref, p.comments, p.license,
         _JSON_SORTED(p.links),
-        _JSON_ASCII({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}),
-        _JSON_ASCII(list(p.sources)), p.withdrawn, p.featured, p.abstract_source, p.title_source, _extra(p),
+        _JSON_ASCII({k: [s.value, s.source, s.at] for k, s in sorted(p.signals.items())}) if p.signals else "{}",
+        _names(tuple(p.sources)), p.withdrawn, p.featured, p.abstract_source, p.title_source, _extra(p),
     )
 
 
