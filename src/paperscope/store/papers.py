@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from ..clean import clean_paper
 from ..errors import NotFoundError
 from ..merge import merge
-from ..models import Paper, evolve
+from ..models import Batch, Paper, evolve
 from ..text import canonical_id, latex_to_text, normalise_doi, parse_arxiv_id
 from .db import Database, now_utc
 from .records import _COLUMNS, _NAMES, _from_row, _to_row
@@ -71,6 +72,36 @@ class PaperQueries(SqlRows):
 
     if TYPE_CHECKING:  # each backend's PaperRows: the ids at these change numbers (a list of ids is dialect)
         def _ids_at_seqs(self, seqs: list[int]) -> list[str]: ...
+        def _writing_catalogue(self) -> AbstractContextManager[Any]: ...
+        def _upsert_many(self, papers: Sequence[Paper], seen_at: str, cleaned: bool = False,
+                         prepared: Sequence[Prepared] = ()) -> dict[str, int]: ...
+        def _mark_withdrawn(self, arxiv_ids: Sequence[str], at: str) -> int: ...
+        def _set_checkpoint(self, source: str, state: dict[str, Any]) -> None: ...
+
+    def commit_batch(self, source: str, run_id: int, batch: Batch) -> dict[str, int]:
+        """Write a batch's papers, its problems and the checkpoint after it, atomically."""
+        return self.commit_batches(source, run_id, [batch])
+
+    def commit_batches(self, source: str, run_id: int, batches: Sequence[Batch]) -> dict[str, int]:
+        """Write consecutive batches in one transaction, each planned as if committed alone (what is stored does
+        not depend on how many were joined), with the checkpoint after the last."""
+        seen_at = now_utc()
+        totals = {"added": 0, "updated": 0, "unchanged": 0}
+        with self._writing_catalogue():
+            for batch in batches:
+                counts = self._upsert_many(batch.papers, seen_at, cleaned=batch.cleaned, prepared=batch.prepared)
+                self.conn.executemany(self.sql("INSERT INTO ingest_problems (run_id, record, reason) VALUES (?, ?, ?)"),
+                                      [(run_id, pr.record, pr.reason) for pr in batch.problems])
+                self.run("UPDATE ingest_runs SET added = added + ?, updated = updated + ?, unchanged = unchanged + ?,"
+                         " problems = problems + ? WHERE id = ?",
+                         (counts["added"], counts["updated"], counts["unchanged"], len(batch.problems), run_id))
+                counts["updated"] += self._mark_withdrawn(batch.withdrawn, seen_at)
+                for name, n in counts.items():
+                    totals[name] += n
+            checkpoints = [b.checkpoint for b in batches if b.checkpoint is not None]
+            if checkpoints:
+                self._set_checkpoint(source, checkpoints[-1])
+        return totals
 
     @staticmethod
     def _plan_upserts(papers: Sequence[Paper], existing: Sequence[Paper], seen_at: str,
@@ -274,6 +305,10 @@ class PaperQueries(SqlRows):
 
 class PaperRows(Database, PaperQueries):
     """The shared catalogue on SQLite: written by ingest only, read by everyone."""
+
+    def _writing_catalogue(self) -> AbstractContextManager[Any]:
+        """The transaction a catalogue write runs in (SQLite's one writer lock)."""
+        return self.transaction()
 
     def _ids_at_seqs(self, seqs: list[int]) -> list[str]:
         return [r[0] for r in self.conn.execute(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
 
 from ..clean import clean_paper
 from ..models import Paper
@@ -19,6 +21,10 @@ class PgPaperRows(PgDatabase, PaperQueries):
     MARK = "%s"
     _DAY = "day"
     _UPVOTES = "(signals::jsonb -> 'upvotes' ->> 0)::numeric"
+
+    def _writing_catalogue(self) -> AbstractContextManager[Any]:
+        """The transaction a catalogue write runs in: writers serialised, so `seq` commits in order."""
+        return self.transaction(LOCK_PAPERS)
 
     def _ids_at_seqs(self, seqs: list[int]) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM papers WHERE seq = ANY(%s) ORDER BY seq",
